@@ -1,0 +1,9 @@
+# The Conveyor worker image, for docker-compose.yml (users with access to a container registry).
+# It runs workflows and container steps; the host's Docker socket is mounted so steps run as sibling containers.
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm install --no-audit --no-fund
+COPY . .
+ENV CONVEYOR_DATA_DIR=/data
+CMD ["node", "--import", "tsx", "workers/main.ts"]

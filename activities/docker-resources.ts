@@ -1,0 +1,134 @@
+/**
+ * Per-run resources on the Docker host besides step containers: job workspace volumes, the run's isolated
+ * network, and their removal. Everything is labelled `conveyor.run=<run>` so cleanup and the sweeper find it by
+ * label, whichever worker created it.
+ */
+import { Context } from '@temporalio/activity';
+import type Docker from 'dockerode';
+import { isDockerNotFound, wrapDockerError } from './docker-errors';
+import { toApplicationFailure } from './errors';
+import { labels, slug, workspaceVolumeName } from './names';
+import { stepUser } from './docker-step';
+
+/** The image used for Conveyor's own housekeeping containers (workspace ownership). */
+export const housekeepingImage = 'conveyor/busybox:latest';
+
+/** Input of `prepareWorkspace`. */
+export interface PrepareWorkspaceInput {
+  runId: string;
+  job: string;
+}
+
+/** Input of `ensureRunNetwork`. */
+export interface RunNetworkInput {
+  runId: string;
+}
+
+/** What `cleanupRun` removed. */
+export interface CleanupResult {
+  containers: number;
+  volumes: number;
+  networks: number;
+}
+
+/** The name of a run's isolated network. */
+export function runNetworkName(runId: string): string {
+  return `conveyor-${slug(runId)}-net`;
+}
+
+/** Creates the Docker resource activities bound to a Docker client. */
+export function createDockerResourceActivities({ docker }: { docker: Docker }) {
+  /**
+   * Creates the job's workspace volume (idempotent) and hands it to the step user, so steps running as non-root
+   * can write to /workspace whatever image they use. Returns the volume name.
+   */
+  async function prepareWorkspace({ runId, job }: PrepareWorkspaceInput): Promise<string> {
+    const name = workspaceVolumeName(runId, job);
+    try {
+      await docker.createVolume({ Name: name, Labels: { [labels.run]: runId, [labels.job]: job } });
+      const helper = await docker.createContainer({
+        name: `${name}-init`,
+        Image: housekeepingImage,
+        Cmd: ['chown', stepUser, '/workspace'],
+        Labels: { [labels.run]: runId, [labels.job]: job },
+        HostConfig: {
+          // Only CHOWN is granted, and only to this one-shot container that never runs user code.
+          CapDrop: ['ALL'],
+          CapAdd: ['CHOWN'],
+          NetworkMode: 'none',
+          Mounts: [{ Type: 'volume', Source: name, Target: '/workspace' }],
+        },
+      });
+      try {
+        await helper.start();
+        const { StatusCode } = (await helper.wait()) as { StatusCode: number };
+        if (StatusCode !== 0) throw new Error(`chown of the workspace exited with ${StatusCode}`);
+      } finally {
+        await helper.remove({ force: true }).catch(() => undefined);
+      }
+      return name;
+    } catch (error) {
+      throw toApplicationFailure(wrapDockerError(error, `preparing the workspace of job '${job}'`));
+    }
+  }
+
+  /** Creates the run's internal bridge network (no route outside the host), idempotently. Returns its name. */
+  async function ensureRunNetwork({ runId }: RunNetworkInput): Promise<string> {
+    const name = runNetworkName(runId);
+    try {
+      const existing = await docker.listNetworks({ filters: { name: [name] } });
+      if (!existing.some((network) => network.Name === name)) {
+        await docker.createNetwork({ Name: name, Driver: 'bridge', Internal: true, Labels: { [labels.run]: runId } });
+      }
+      return name;
+    } catch (error) {
+      throw toApplicationFailure(wrapDockerError(error, 'creating the run network'));
+    }
+  }
+
+  /** Removes every container, volume and network labelled with the run (idempotent; used at run end). */
+  async function cleanupRun({ runId }: { runId: string }): Promise<CleanupResult> {
+    try {
+      return await removeByLabel(docker, `${labels.run}=${runId}`, () => Context.current().heartbeat());
+    } catch (error) {
+      throw toApplicationFailure(wrapDockerError(error, `cleaning up run ${runId}`));
+    }
+  }
+
+  return { prepareWorkspace, ensureRunNetwork, cleanupRun };
+}
+
+/** Removes containers first (they hold volumes and networks), then volumes, then networks matching a label filter. */
+export async function removeByLabel(
+  docker: Docker,
+  label: string,
+  progress: () => void = () => {},
+): Promise<CleanupResult> {
+  const filters = { label: [label] };
+  const result: CleanupResult = { containers: 0, volumes: 0, networks: 0 };
+  for (const info of await docker.listContainers({ all: true, filters })) {
+    await ignoreMissing(docker.getContainer(info.Id).remove({ force: true, v: true }));
+    result.containers += 1;
+    progress();
+  }
+  const { Volumes } = await docker.listVolumes({ filters });
+  for (const volume of Volumes ?? []) {
+    await ignoreMissing(docker.getVolume(volume.Name).remove());
+    result.volumes += 1;
+    progress();
+  }
+  for (const network of await docker.listNetworks({ filters })) {
+    await ignoreMissing(docker.getNetwork(network.Id).remove());
+    result.networks += 1;
+    progress();
+  }
+  return result;
+}
+
+async function ignoreMissing(operation: Promise<unknown>): Promise<void> {
+  try {
+    await operation;
+  } catch (error) {
+    if (!isDockerNotFound(error)) throw error;
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Conveyor's error classes and the one registry that says which are retryable.
+ *
+ * Activities throw these; `toApplicationFailure` converts them at the activity boundary into an
+ * `ApplicationFailure` whose `type` is the class name and whose `details` carry structured facts, so workflows and
+ * the CLI can explain a failure without parsing messages.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+
+/** Base class: every Conveyor error has a stable name and optional structured details. */
+export abstract class ConveyorError extends Error {
+  abstract readonly retryable: boolean;
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The step's image is not present on the Docker host; retrying cannot help. */
+export class ImageNotFoundError extends ConveyorError {
+  readonly retryable = false;
+  constructor(readonly image: string) {
+    super(`image '${image}' is not available on this Docker host (build it locally or docker pull it)`, { image });
+  }
+}
+
+/** The Docker engine could not be reached or failed transiently; Temporal retries with backoff. */
+export class DockerUnavailableError extends ConveyorError {
+  readonly retryable = true;
+}
+
+/** A pipeline file or flag is invalid; the message says where and how to fix it. */
+export class PipelineConfigError extends ConveyorError {
+  readonly retryable = false;
+}
+
+/** Names of the error types that must never be retried by Temporal. */
+export const nonRetryableErrorTypes: string[] = [ImageNotFoundError.name, PipelineConfigError.name];
+
+/** Converts any thrown value into the failure Temporal records, keeping Conveyor's classification. */
+export function toApplicationFailure(error: unknown): unknown {
+  if (error instanceof ConveyorError) {
+    return ApplicationFailure.create({
+      type: error.name,
+      message: error.message,
+      nonRetryable: !error.retryable,
+      details: [error.details],
+      cause: error,
+    });
+  }
+  return error;
+}

@@ -1,0 +1,38 @@
+/**
+ * Deterministic names for everything Conveyor creates on a Docker host (STYLE.md 9): the same run, job, step and
+ * attempt always give the same container and volume names, so a retried activity finds what an earlier attempt
+ * left behind instead of creating a second one.
+ */
+import { createHash } from 'node:crypto';
+
+/** Label keys set on every container, volume and network Conveyor creates. */
+export const labels = {
+  run: 'conveyor.run',
+  job: 'conveyor.job',
+  step: 'conveyor.step',
+  attempt: 'conveyor.attempt',
+} as const;
+
+/**
+ * A Docker-safe, readable and collision-free form of a name: `test (node=18)` → `test-node-18-1a2b3c`.
+ * The hash suffix is added whenever characters were replaced, so distinct names never meet.
+ */
+export function slug(name: string): string {
+  const cleaned = name
+    .replace(/[^a-zA-Z0-9_.-]+/g, '-')
+    .replace(/^[-.]+|-+$/g, '')
+    .slice(0, 60);
+  if (cleaned === name && cleaned.length > 0) return cleaned;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 6);
+  return cleaned ? `${cleaned}-${hash}` : hash;
+}
+
+/** The container of one step attempt. */
+export function stepContainerName(runId: string, job: string, step: string, attempt: number): string {
+  return `conveyor-${slug(runId)}-${slug(job)}-${slug(step)}-a${attempt}`;
+}
+
+/** The workspace volume shared by a job's steps. */
+export function workspaceVolumeName(runId: string, job: string): string {
+  return `conveyor-${slug(runId)}-${slug(job)}-ws`;
+}

@@ -1,0 +1,31 @@
+/**
+ * The `conveyor` command line. User mistakes end in one line on stderr and a non-zero exit, never a stack trace.
+ */
+import { Command, CommanderError } from 'commander';
+import { CliError } from './cli-error';
+import { registerDevCommand } from './commands/dev';
+import { registerRunCommand } from './commands/run';
+
+const program = new Command()
+  .name('conveyor')
+  .description('Durable CI/CD pipelines on Temporal')
+  .showHelpAfterError('(run conveyor --help for usage)')
+  .exitOverride();
+
+registerDevCommand(program);
+registerRunCommand(program);
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode;
+    return;
+  }
+  if (error instanceof CliError) {
+    process.stderr.write(`conveyor: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+    return;
+  }
+  process.stderr.write(`conveyor: ${(error as Error).message ?? String(error)}\n`);
+  if (process.env.CONVEYOR_DEBUG) console.error(error);
+  process.exitCode = 1;
+});

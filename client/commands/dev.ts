@@ -1,0 +1,46 @@
+/** `conveyor dev up | down | status`: the embedded stack on this machine. */
+import type { Command } from 'commander';
+import { loadConfig, type ConveyorConfig } from '../../workers/config';
+import { stackDown, stackStatus, stackUp } from '../dev/stack';
+
+/** Prints where to find the stack once it is up. */
+export function printStackAddresses(config: ConveyorConfig): void {
+  console.log(`Temporal UI:   http://localhost:${config.temporal.uiPort}`);
+  console.log(`Temporal:      ${config.temporal.address} (namespace ${config.temporal.namespace})`);
+  console.log(
+    `MinIO:         http://${config.s3.endPoint}:${config.s3.port} ` +
+      `(console :${config.s3.consolePort}, bucket ${config.s3.bucket})`,
+  );
+  console.log(`Data dir:      ${config.dataDir}`);
+}
+
+/** Registers `conveyor dev`. */
+export function registerDevCommand(program: Command): void {
+  const dev = program.command('dev').description('run the embedded stack (Temporal dev server, MinIO, worker)');
+  dev
+    .command('up')
+    .description('start the stack, reusing whatever already runs')
+    .action(async () => {
+      const config = loadConfig();
+      await stackUp(config, (line) => console.log(line));
+      printStackAddresses(config);
+    });
+  dev
+    .command('down')
+    .description('stop the stack (runs and objects stay in the data dir)')
+    .action(async () => {
+      await stackDown(loadConfig(), (line) => console.log(line));
+    });
+  dev
+    .command('status')
+    .description('show which services run; exits 1 when any is down')
+    .action(async () => {
+      const services = await stackStatus(loadConfig());
+      for (const service of services) {
+        const state = service.up ? 'up' : service.pid ? 'starting or unhealthy' : 'down';
+        const pid = service.pid ? `pid ${service.pid}` : '';
+        console.log(`${service.name.padEnd(9)} ${state.padEnd(22)} ${service.address}  ${pid}`);
+      }
+      if (services.some((service) => !service.up)) process.exitCode = 1;
+    });
+}

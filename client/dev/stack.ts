@@ -1,0 +1,208 @@
+/**
+ * The embedded stack behind `conveyor dev up | down | status` (DESIGN.md §10): the Temporal dev server with a
+ * SQLite file in the data dir (runs survive restarts) and the Web UI, MinIO with its data in the data dir and
+ * Conveyor's bucket, and the worker. `up` reuses what already runs and names whatever else holds a port.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { createS3Client, ensureBucket } from '../../activities/s3';
+import type { ConveyorConfig } from '../../workers/config';
+import { conveyorSearchAttributes } from '../../workflows/search-attributes';
+import {
+  describePortOwner,
+  findTool,
+  portAnswers,
+  runningPid,
+  serviceFiles,
+  startDetached,
+  stopService,
+  waitFor,
+  type ServiceSpec,
+} from './processes';
+
+/** The stack's services, in start order (stopped in reverse). */
+export const serviceNames = ['temporal', 'minio', 'worker'] as const;
+export type ServiceName = (typeof serviceNames)[number];
+
+/** A service's state as `dev status` reports it. */
+export interface ServiceStatus {
+  name: ServiceName;
+  pid?: number;
+  /** Whether its port answers (for the worker: whether its process runs). */
+  up: boolean;
+  address: string;
+  log: string;
+}
+
+function hostPort(address: string): { host: string; port: number } {
+  const [host, port] = address.split(':');
+  return { host: host || '127.0.0.1', port: Number(port) };
+}
+
+function specs(config: ConveyorConfig): Record<ServiceName, ServiceSpec> {
+  const temporal = hostPort(config.temporal.address);
+  const { s3 } = config;
+  const node = process.execPath;
+  const tsxLoader = `file://${path.join(config.projectRoot, 'node_modules/tsx/dist/loader.mjs')}`;
+  return {
+    temporal: {
+      name: 'temporal',
+      command: findTool('temporal', config.cacheDir),
+      args: [
+        'server',
+        'start-dev',
+        '--db-filename',
+        path.join(config.dataDir, 'temporal.db'),
+        '--ip',
+        temporal.host,
+        '--port',
+        String(temporal.port),
+        '--ui-port',
+        String(config.temporal.uiPort),
+        '--namespace',
+        config.temporal.namespace,
+        '--log-level',
+        'warn',
+        ...conveyorSearchAttributes.flatMap((attribute) => [
+          '--search-attribute',
+          `${attribute.name}=${attribute.type}`,
+        ]),
+      ],
+      ports: [temporal, { host: temporal.host, port: config.temporal.uiPort }],
+      ready: () => waitFor('the Temporal dev server', () => temporalAnswers(config), 60_000),
+    },
+    minio: {
+      name: 'minio',
+      command: findTool('minio', config.cacheDir),
+      args: [
+        'server',
+        path.join(config.dataDir, 'minio'),
+        '--address',
+        `${s3.endPoint}:${s3.port}`,
+        '--console-address',
+        `${s3.endPoint}:${s3.consolePort}`,
+        '--quiet',
+      ],
+      env: { MINIO_ROOT_USER: s3.accessKey, MINIO_ROOT_PASSWORD: s3.secretKey, MINIO_BROWSER: 'on' },
+      ports: [
+        { host: s3.endPoint, port: s3.port },
+        { host: s3.endPoint, port: s3.consolePort },
+      ],
+      ready: async () => {
+        await waitFor('MinIO', () => minioAnswers(config), 60_000);
+        await ensureBucket(createS3Client(s3), s3.bucket);
+      },
+    },
+    worker: {
+      name: 'worker',
+      command: node,
+      args: ['--import', tsxLoader, path.join(config.projectRoot, 'workers/main.ts')],
+      ports: [],
+      ready: () => waitFor('the worker', async () => workerReady(config), 120_000),
+    },
+  };
+}
+
+/** Starts whatever part of the stack is not running; returns what it did per service. */
+export async function stackUp(
+  config: ConveyorConfig,
+  report: (line: string) => void,
+): Promise<Record<ServiceName, 'started' | 'reused'>> {
+  const all = specs(config);
+  const outcome = {} as Record<ServiceName, 'started' | 'reused'>;
+  for (const name of serviceNames) {
+    const spec = all[name];
+    const pid = runningPid(config.dataDir, name);
+    if (pid) {
+      await spec.ready();
+      outcome[name] = 'reused';
+      report(`${name}: already running (pid ${pid})`);
+      continue;
+    }
+    for (const { host, port } of spec.ports) {
+      if (await portAnswers(host, port)) {
+        throw new Error(
+          `${name} cannot start: port ${port} is taken by ${describePortOwner(port)}; stop it, or move Conveyor ` +
+            `with the environment variables in README.md (e.g. TEMPORAL_ADDRESS, CONVEYOR_S3_PORT)`,
+        );
+      }
+    }
+    const started = Date.now();
+    const newPid = startDetached(config.dataDir, spec);
+    try {
+      await spec.ready();
+    } catch (error) {
+      const log = serviceFiles(config.dataDir, name).log;
+      await stopService(config.dataDir, name, 2000);
+      throw new Error(`${(error as Error).message}; see ${log}:\n${tailOf(log, 15)}`, { cause: error });
+    }
+    outcome[name] = 'started';
+    report(`${name}: started (pid ${newPid}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  }
+  return outcome;
+}
+
+/** Stops the stack's services (worker first, so no run is mid-step when the server goes). */
+export async function stackDown(config: ConveyorConfig, report: (line: string) => void): Promise<void> {
+  for (const name of [...serviceNames].reverse()) {
+    const stopped = await stopService(config.dataDir, name);
+    report(`${name}: ${stopped ? 'stopped' : 'not running'}`);
+  }
+}
+
+/** Reports each service's process and whether it answers. */
+export async function stackStatus(config: ConveyorConfig): Promise<ServiceStatus[]> {
+  const temporal = hostPort(config.temporal.address);
+  const addresses: Record<ServiceName, { host: string; port: number } | undefined> = {
+    temporal,
+    minio: { host: config.s3.endPoint, port: config.s3.port },
+    worker: undefined,
+  };
+  const result: ServiceStatus[] = [];
+  for (const name of serviceNames) {
+    const pid = runningPid(config.dataDir, name);
+    const address = addresses[name];
+    const up = address ? await portAnswers(address.host, address.port) : pid !== undefined;
+    result.push({
+      name,
+      pid,
+      up: up && pid !== undefined,
+      address: address ? `${address.host}:${address.port}` : `task queues ${config.taskQueues.workflows}(-docker)`,
+      log: serviceFiles(config.dataDir, name).log,
+    });
+  }
+  return result;
+}
+
+async function temporalAnswers(config: ConveyorConfig): Promise<boolean> {
+  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 1000 });
+  try {
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } finally {
+    await connection.close();
+  }
+}
+
+async function minioAnswers(config: ConveyorConfig): Promise<boolean> {
+  const scheme = config.s3.useSSL ? 'https' : 'http';
+  const response = await fetch(`${scheme}://${config.s3.endPoint}:${config.s3.port}/minio/health/live`);
+  return response.ok;
+}
+
+/** The worker prints "worker ready" once both its workers poll; the log since its last start tells. */
+function workerReady(config: ConveyorConfig): boolean {
+  if (!runningPid(config.dataDir, 'worker')) throw new Error('the worker exited during start');
+  const log = readFileSync(serviceFiles(config.dataDir, 'worker').log, 'utf8');
+  const lastStart = log.lastIndexOf('worker starting');
+  return log.indexOf('worker ready', Math.max(0, lastStart)) >= 0;
+}
+
+function tailOf(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}

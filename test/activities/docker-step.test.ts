@@ -1,0 +1,120 @@
+/**
+ * The `runStep` activity against the real Docker engine (through Temporal's MockActivityEnvironment for the
+ * activity context): output, exit codes, security defaults, missing images, timeouts and cleanup.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
+import { createDockerStepActivities, type RunStepInput } from '../../activities/docker-step';
+import { createDockerResourceActivities } from '../../activities/docker-resources';
+import { docker, leftoversOf, logs } from '../helpers/temporal';
+
+const runId = `test-step-${randomUUID().slice(0, 8)}`;
+const { runStep } = createDockerStepActivities({ docker, logs, heartbeatMs: 200 });
+const { prepareWorkspace, cleanupRun } = createDockerResourceActivities({ docker });
+let workspaceVolume = '';
+
+function stepInput(overrides: Partial<RunStepInput>): RunStepInput {
+  return {
+    runId,
+    job: 'job',
+    step: `step-${randomUUID().slice(0, 6)}`,
+    attempt: 1,
+    image: 'conveyor/busybox:latest',
+    script: ['true'],
+    environment: {},
+    workingDirectory: '/workspace',
+    timeoutSeconds: 60,
+    graceSeconds: 2,
+    resources: { memoryBytes: 256 * 1024 * 1024, cpus: 1 },
+    networkMode: 'none',
+    workspaceVolume,
+    ...overrides,
+  };
+}
+
+async function logLines(step: string): Promise<{ stream: string; line: string }[]> {
+  const { records } = await logs.read(runId);
+  return records.filter((record) => record.step === step).map(({ stream, line }) => ({ stream, line }));
+}
+
+describe('runStep (real Docker engine)', () => {
+  before(async () => {
+    workspaceVolume = await new MockActivityEnvironment().run(prepareWorkspace, { runId, job: 'job' });
+  });
+  after(async () => {
+    await new MockActivityEnvironment().run(cleanupRun, { runId });
+    assert.deepEqual(await leftoversOf(runId), []);
+  });
+
+  it('runs the script and keeps stdout and stderr apart in the log store', async () => {
+    const input = stepInput({
+      script: ['echo out-line', 'echo err-line >&2', 'echo "value=$GREETING"'],
+      environment: { GREETING: 'hi' },
+    });
+    const result = await new MockActivityEnvironment().run(runStep, input);
+    assert.equal(result.outcome, 'success');
+    assert.equal(result.exitCode, 0);
+    // Docker reads the two streams through separate pipes, so only the order within each stream is defined.
+    const lines = await logLines(input.step);
+    assert.deepEqual(
+      lines.filter((record) => record.stream === 'stdout').map((record) => record.line),
+      ['out-line', 'value=hi'],
+    );
+    assert.deepEqual(
+      lines.filter((record) => record.stream === 'stderr').map((record) => record.line),
+      ['err-line'],
+    );
+    assert.deepEqual([...result.logTail].sort(), ['err-line', 'out-line', 'value=hi']);
+  });
+
+  it('runs as a non-root user with no capabilities and writes to the shared workspace', async () => {
+    const write = stepInput({ script: ['id -u', 'grep CapEff /proc/self/status', 'echo kept > /workspace/file'] });
+    const result = await new MockActivityEnvironment().run(runStep, write);
+    assert.equal(result.outcome, 'success', result.logTail.join('\n'));
+    assert.deepEqual(result.logTail, ['1000', 'CapEff:\t0000000000000000']);
+    const read = stepInput({ script: ['cat /workspace/file'] });
+    assert.deepEqual((await new MockActivityEnvironment().run(runStep, read)).logTail, ['kept']);
+  });
+
+  it('reports a failing script as a result with its exit code, not as an exception', async () => {
+    const result = await new MockActivityEnvironment().run(
+      runStep,
+      stepInput({ script: ['echo about to fail', 'exit 3'] }),
+    );
+    assert.equal(result.outcome, 'failed');
+    assert.equal(result.exitCode, 3);
+    assert.equal(result.reason, 'exit_code');
+  });
+
+  it('classifies a missing command as command_not_found (exit 127)', async () => {
+    const result = await new MockActivityEnvironment().run(runStep, stepInput({ script: ['no-such-command-here'] }));
+    assert.equal(result.exitCode, 127);
+    assert.equal(result.reason, 'command_not_found');
+  });
+
+  it('fails at once with a non-retryable ImageNotFoundError for an image that is not on the host', async () => {
+    const input = stepInput({ image: 'conveyor/does-not-exist:1' });
+    await assert.rejects(new MockActivityEnvironment().run(runStep, input), (error: unknown) => {
+      assert.ok(error instanceof ApplicationFailure);
+      assert.equal(error.type, 'ImageNotFoundError');
+      assert.equal(error.nonRetryable, true);
+      assert.match(error.message, /conveyor\/does-not-exist:1/);
+      return true;
+    });
+  });
+
+  it('stops a step at its timeout with SIGTERM and reports timed_out, removing the container', async () => {
+    const input = stepInput({ script: ['echo started', 'sleep 600'], timeoutSeconds: 1, graceSeconds: 2 });
+    const started = Date.now();
+    const result = await new MockActivityEnvironment().run(runStep, input);
+    assert.equal(result.outcome, 'timed_out');
+    assert.equal(result.reason, 'timed_out');
+    // SIGTERM ends `sleep` at once through docker-init; the 2 s grace period is an upper bound, not a wait.
+    assert.ok(Date.now() - started < 1000 + 2000 + 5000, `took ${Date.now() - started} ms`);
+    const containers = await docker.listContainers({ all: true, filters: { label: [`conveyor.step=${input.step}`] } });
+    assert.deepEqual(containers, []);
+  });
+});

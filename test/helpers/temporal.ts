@@ -1,0 +1,98 @@
+/**
+ * The one shared way tests reach Temporal (STYLE.md 19): the embedded stack's dev server (started by `npm test`
+ * through `conveyor dev up`) via `createFromExistingServer`, a workflow bundle built once per test process, and
+ * workers on a unique task queue per test.
+ */
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import Docker from 'dockerode';
+import { createFsLogStore, type LogStore } from '../../activities/log-store';
+import { loadConfig } from '../../workers/config';
+import { createConveyorWorkers, runWorkers } from '../../workers/create-workers';
+
+// Worker state changes and expected activity failures are noise in test output; errors still show.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+export const config = loadConfig();
+export const docker = new Docker();
+
+let environment: Promise<TestWorkflowEnvironment> | undefined;
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+
+/** The test environment bound to the running dev server (one per test process). */
+export function testEnvironment(): Promise<TestWorkflowEnvironment> {
+  environment ??= TestWorkflowEnvironment.createFromExistingServer({
+    address: config.temporal.address,
+    namespace: config.temporal.namespace,
+  });
+  return environment;
+}
+
+/** The workflows, bundled once per test process. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: path.resolve(__dirname, '../../workflows'), logger: quietLogger });
+  return bundle;
+}
+
+/** A task queue no other test uses. */
+export function uniqueTaskQueue(prefix: string): string {
+  return `test-${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** A log store in the data dir, where the CLI reads it too. */
+export const logs: LogStore = createFsLogStore(path.join(config.dataDir, 'runs'));
+
+/** Runs Conveyor's real workers on `taskQueue` while `body` runs, then shuts them down. */
+export async function withWorkers<T>(
+  taskQueue: string,
+  body: () => Promise<T>,
+  options: { heartbeatMs?: number } = {},
+): Promise<T> {
+  const env = await testEnvironment();
+  const workers = await createConveyorWorkers({
+    connection: env.nativeConnection,
+    namespace: config.temporal.namespace,
+    taskQueue,
+    docker,
+    logs,
+    workflowBundle: await workflowBundle(),
+    heartbeatMs: options.heartbeatMs,
+  });
+  const running = runWorkers(workers);
+  try {
+    return await body();
+  } finally {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  }
+}
+
+/** Closes the shared environment (call from a top-level `after`). */
+export async function closeTestEnvironment(): Promise<void> {
+  if (environment) await (await environment).teardown();
+  environment = undefined;
+}
+
+/** Names of Conveyor containers and volumes still present for a run (should be none after it ends). */
+export async function leftoversOf(runId: string): Promise<string[]> {
+  const filters = { label: [`conveyor.run=${runId}`] };
+  const containers = await docker.listContainers({ all: true, filters });
+  const { Volumes } = await docker.listVolumes({ filters });
+  const networks = await docker.listNetworks({ filters });
+  return [
+    ...containers.map((container) => `container ${container.Names.join(',')}`),
+    ...(Volumes ?? []).map((volume) => `volume ${volume.Name}`),
+    ...networks.map((network) => `network ${network.Name}`),
+  ];
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};

@@ -1,0 +1,85 @@
+/**
+ * Conveyor's runtime configuration, read once from the environment at the edge.
+ *
+ * Every value has an embedded default that matches `conveyor dev up`; a platform team points the same code at a
+ * Temporal cluster and an S3 store by setting the variables below.
+ */
+import { homedir } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+const projectRoot = path.resolve(__dirname, '..');
+
+const portSchema = z.coerce.number().int().min(1).max(65535);
+
+const envSchema = z.object({
+  CONVEYOR_DATA_DIR: z.string().default(path.join(projectRoot, '.conveyor')),
+  CONVEYOR_CACHE_DIR: z.string().optional(),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  CONVEYOR_TEMPORAL_UI_PORT: portSchema.default(8233),
+  CONVEYOR_S3_ENDPOINT: z.string().default('127.0.0.1'),
+  CONVEYOR_S3_PORT: portSchema.default(9000),
+  CONVEYOR_S3_CONSOLE_PORT: portSchema.default(9001),
+  CONVEYOR_S3_USE_SSL: z.enum(['true', 'false']).default('false'),
+  CONVEYOR_S3_ACCESS_KEY: z.string().default('conveyor'),
+  CONVEYOR_S3_SECRET_KEY: z.string().default('conveyor-secret'),
+  CONVEYOR_S3_BUCKET: z.string().default('conveyor'),
+  CONVEYOR_DEFAULT_IMAGE: z.string().default('ubuntu:20.04'),
+});
+
+/** The resolved configuration of one Conveyor process. */
+export interface ConveyorConfig {
+  projectRoot: string;
+  /** Where the embedded stack keeps logs, the Temporal database, MinIO objects and run logs. */
+  dataDir: string;
+  /** Where slow-to-build tools live, outside the repository. */
+  cacheDir: string;
+  temporal: { address: string; namespace: string; uiPort: number };
+  s3: {
+    endPoint: string;
+    port: number;
+    consolePort: number;
+    useSSL: boolean;
+    accessKey: string;
+    secretKey: string;
+    bucket: string;
+  };
+  /** Image used by steps that name none (DESIGN.md §4). */
+  defaultImage: string;
+  taskQueues: { workflows: string; docker: string };
+}
+
+/** Reads the configuration from `env` (default: `process.env`), throwing a readable error on a bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`invalid Conveyor environment: ${problems}`);
+  }
+  const e = parsed.data;
+  const xdgCache = env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache');
+  return {
+    projectRoot,
+    dataDir: path.resolve(e.CONVEYOR_DATA_DIR),
+    cacheDir: path.resolve(e.CONVEYOR_CACHE_DIR ?? path.join(xdgCache, 'conveyor')),
+    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, uiPort: e.CONVEYOR_TEMPORAL_UI_PORT },
+    s3: {
+      endPoint: e.CONVEYOR_S3_ENDPOINT,
+      port: e.CONVEYOR_S3_PORT,
+      consolePort: e.CONVEYOR_S3_CONSOLE_PORT,
+      useSSL: e.CONVEYOR_S3_USE_SSL === 'true',
+      accessKey: e.CONVEYOR_S3_ACCESS_KEY,
+      secretKey: e.CONVEYOR_S3_SECRET_KEY,
+      bucket: e.CONVEYOR_S3_BUCKET,
+    },
+    defaultImage: e.CONVEYOR_DEFAULT_IMAGE,
+    taskQueues: { workflows: 'conveyor', docker: 'conveyor-docker' },
+  };
+}
+
+/** The Temporal UI address of one workflow execution. */
+export function temporalUiUrl(config: ConveyorConfig, workflowId: string, runId?: string): string {
+  const base = `http://localhost:${config.temporal.uiPort}/namespaces/${encodeURIComponent(config.temporal.namespace)}`;
+  return `${base}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}`;
+}

@@ -1,0 +1,62 @@
+/**
+ * Builds Conveyor's workers: one polling the workflow task queue, one polling `<queue>-docker` for container
+ * activities (DESIGN.md §2). The worker entry point and the tests both use this, so tests run the real wiring.
+ */
+import type { NativeConnection} from '@temporalio/worker';
+import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import type Docker from 'dockerode';
+import { createDockerResourceActivities, createDockerStepActivities } from '../activities';
+import type { LogStore } from '../activities/log-store';
+
+/** What the workers need: a server connection and the real clients activities are wired to. */
+export interface ConveyorWorkerDeps {
+  connection: NativeConnection;
+  namespace: string;
+  /** The workflow task queue; container activities use `<taskQueue>-docker`. */
+  taskQueue: string;
+  docker: Docker;
+  logs: LogStore;
+  /** A prebuilt workflow bundle (tests share one); by default the workflows are bundled at start. */
+  workflowBundle?: WorkflowBundleOption;
+  /** Heartbeat interval of step activities in ms. */
+  heartbeatMs?: number;
+}
+
+/** Creates the workflow worker and the Docker activity worker; run them together with `runWorkers`. */
+export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<Worker[]> {
+  const workflowSource = deps.workflowBundle
+    ? { workflowBundle: deps.workflowBundle }
+    : { workflowsPath: require.resolve('../workflows') };
+  const workflowWorker = await Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue,
+    ...workflowSource,
+  });
+  const dockerWorker = await Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: `${deps.taskQueue}-docker`,
+    activities: {
+      ...createDockerStepActivities({ docker: deps.docker, logs: deps.logs, heartbeatMs: deps.heartbeatMs }),
+      ...createDockerResourceActivities({ docker: deps.docker }),
+    },
+    // Container steps are mostly waiting; the limit protects the Docker engine, not the CPU.
+    maxConcurrentActivityTaskExecutions: 64,
+  });
+  return [workflowWorker, dockerWorker];
+}
+
+/** Runs workers until one stops (or all are shut down), shutting the others down with it. */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  const runs = workers.map((worker) => worker.run());
+  try {
+    await Promise.race(runs);
+  } finally {
+    for (const worker of workers) {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+    }
+    // Every worker must have released the connection before anyone closes it.
+    await Promise.allSettled(runs);
+  }
+}

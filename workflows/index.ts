@@ -1,0 +1,2 @@
+/** Every workflow type the worker registers. */
+export { pipelineRun } from './pipeline-run';

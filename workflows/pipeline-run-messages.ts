@@ -1,0 +1,77 @@
+/**
+ * The `pipelineRun` workflow's input, result and queries: the contract between the run workflow, the CLI and
+ * the worker. Plain JSON throughout (STYLE.md 6).
+ */
+import { defineQuery } from '@temporalio/workflow';
+import type { PipelineModel } from '../pipeline/model';
+import type { ExitReason } from '../activities/exit-codes';
+
+/** Tunables of a run. Every duration is an input (STYLE.md 10) so tests can use seconds. */
+export interface RunOptions {
+  /** Seconds between SIGTERM and SIGKILL when a step times out (default 30). */
+  graceSeconds?: number;
+  /** Script-retry backoff: first delay, doubling up to the maximum, ±25 % jitter (defaults 5 s and 120 s). */
+  retryBackoff?: { initialSeconds: number; maxSeconds: number };
+  /** How long a step activity may go without a heartbeat before Temporal retries it elsewhere (default 20 s). */
+  heartbeatTimeoutSeconds?: number;
+}
+
+/** Input of `pipelineRun`. */
+export interface PipelineRunInput {
+  pipeline: PipelineModel;
+  /** Runtime variables (`--var`), recorded for re-runs; already applied to `pipeline` by the parser. */
+  vars: Record<string, string>;
+  /** What started the run, e.g. `cli`. */
+  trigger: string;
+  options?: RunOptions;
+}
+
+/** A job's lifecycle (DESIGN.md §5). */
+export type JobStatus = 'pending' | 'running' | 'retrying' | 'success' | 'failed' | 'cancelled' | 'skipped';
+
+/** Why a job or step did not succeed. */
+export type JobReason = ExitReason | 'condition_false' | 'upstream_failed' | 'run_timed_out';
+
+/** One step of a job, as the run sees it. */
+export interface StepState {
+  name: string;
+  status: 'pending' | 'running' | 'retrying' | 'success' | 'failed' | 'cancelled' | 'timed_out' | 'skipped';
+  attempts: number;
+  exitCode?: number;
+  reason?: JobReason;
+  /** Failure message for infrastructure errors (never the script's output). */
+  message?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** Last lines of output of a failed step. */
+  logTail?: string[];
+}
+
+/** One job, as the run sees it. */
+export interface JobState {
+  status: JobStatus;
+  reason?: JobReason;
+  exitCode?: number;
+  /** The failing step, when the job failed in one. */
+  failedStep?: string;
+  message?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  steps: StepState[];
+}
+
+/** The overall outcome of a run. */
+export type RunStatus = 'running' | 'success' | 'failed' | 'cancelled';
+
+/** What the `status` query and the workflow result return. */
+export interface PipelineRunStatus {
+  pipeline: string;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt?: string;
+  /** Jobs by name, in the pipeline's declaration order. */
+  jobs: Record<string, JobState>;
+}
+
+/** Live state of a run: job states, steps, attempts, exit codes and times. */
+export const statusQuery = defineQuery<PipelineRunStatus>('status');

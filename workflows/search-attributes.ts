@@ -1,0 +1,17 @@
+/**
+ * Conveyor's typed search attributes, registered with the dev server by `conveyor dev up` and set by workflows so
+ * the Temporal UI and `conveyor list` can filter runs (DESIGN.md §5 Visibility).
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/** The pipeline's name. */
+export const pipelineKey = defineSearchAttributeKey('ConveyorPipeline', SearchAttributeType.KEYWORD);
+/** The run's status: running, success, failed, cancelled. */
+export const statusKey = defineSearchAttributeKey('ConveyorStatus', SearchAttributeType.KEYWORD);
+/** What started the run: `cli`, `rerun`, a ref such as `refs/heads/main`. */
+export const triggerKey = defineSearchAttributeKey('ConveyorTrigger', SearchAttributeType.KEYWORD);
+
+/** Every Conveyor search attribute with its server type name, for registration. */
+export const conveyorSearchAttributes: { name: string; type: 'Keyword' }[] = [pipelineKey, statusKey, triggerKey].map(
+  (key) => ({ name: key.name, type: 'Keyword' }),
+);
