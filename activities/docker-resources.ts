@@ -14,9 +14,11 @@ import { stepUser } from './docker-step';
 export const housekeepingImage = 'conveyor/busybox:latest';
 
 /** Input of `prepareWorkspace`. */
-export interface PrepareWorkspaceInput {
+export interface WorkspaceInput {
   runId: string;
   job: string;
+  /** Whole-job attempt (1-based); each attempt starts from an empty workspace. Default 1. */
+  jobAttempt?: number;
 }
 
 /** Input of `ensureRunNetwork`. */
@@ -42,8 +44,8 @@ export function createDockerResourceActivities({ docker }: { docker: Docker }) {
    * Creates the job's workspace volume (idempotent) and hands it to the step user, so steps running as non-root
    * can write to /workspace whatever image they use. Returns the volume name.
    */
-  async function prepareWorkspace({ runId, job }: PrepareWorkspaceInput): Promise<string> {
-    const name = workspaceVolumeName(runId, job);
+  async function prepareWorkspace({ runId, job, jobAttempt }: WorkspaceInput): Promise<string> {
+    const name = workspaceVolumeName(runId, job, jobAttempt);
     try {
       await docker.createVolume({ Name: name, Labels: { [labels.run]: runId, [labels.job]: job } });
       const helper = await docker.createContainer({
@@ -72,6 +74,15 @@ export function createDockerResourceActivities({ docker }: { docker: Docker }) {
     }
   }
 
+  /** Removes a job attempt's workspace volume once the job is done with it (idempotent). */
+  async function removeWorkspace({ runId, job, jobAttempt }: WorkspaceInput): Promise<void> {
+    try {
+      await ignoreMissing(docker.getVolume(workspaceVolumeName(runId, job, jobAttempt)).remove());
+    } catch (error) {
+      throw toApplicationFailure(wrapDockerError(error, `removing the workspace of job '${job}'`));
+    }
+  }
+
   /** Creates the run's internal bridge network (no route outside the host), idempotently. Returns its name. */
   async function ensureRunNetwork({ runId }: RunNetworkInput): Promise<string> {
     const name = runNetworkName(runId);
@@ -95,7 +106,7 @@ export function createDockerResourceActivities({ docker }: { docker: Docker }) {
     }
   }
 
-  return { prepareWorkspace, ensureRunNetwork, cleanupRun };
+  return { prepareWorkspace, removeWorkspace, ensureRunNetwork, cleanupRun };
 }
 
 /** Removes containers first (they hold volumes and networks), then volumes, then networks matching a label filter. */

@@ -15,6 +15,9 @@ import { labels, stepContainerName } from './names';
 import { LineSplitter } from './line-splitter';
 import { classifyExit, type ExitReason } from './exit-codes';
 import { isDockerNotFound, wrapDockerError } from './docker-errors';
+import { createSecretMasker } from './secret-masker';
+import { createStaticSecretStore, type SecretStore } from './secrets';
+import { resolveStepTemplate, type ResolvedStep } from './step-template';
 
 /** One step attempt, fully resolved by the run workflow. */
 export interface RunStepInput {
@@ -24,11 +27,16 @@ export interface RunStepInput {
   step: string;
   /** Script attempt (1-based); each gets its own container. */
   attempt: number;
+  /** Whole-job attempt (1-based, job-level `retry_count`); default 1. */
+  jobAttempt?: number;
+  /** Image template. Image, script, environment and working directory are templates: see step-template.ts. */
   image: string;
   script: string[];
-  /** Final environment, already merged by precedence. */
+  /** Environment, merged by precedence; values may hold `${secrets.NAME}`. */
   environment: Record<string, string>;
   workingDirectory: string;
+  /** Run-time system variables for the templates (`CONVEYOR_RUN_ID`, …); also set in the container. */
+  system: Record<string, string>;
   /** Seconds before SIGTERM. */
   timeoutSeconds: number;
   /** Seconds between SIGTERM and SIGKILL on timeout. */
@@ -66,6 +74,8 @@ interface StepHeartbeat {
 export interface DockerActivityDeps {
   docker: Docker;
   logs: LogStore;
+  /** Where `${secrets.NAME}` values come from (default: none). */
+  secrets?: SecretStore;
   /** Heartbeat interval in ms (default 2000). */
   heartbeatMs?: number;
 }
@@ -74,10 +84,10 @@ export interface DockerActivityDeps {
 export const stepUser = '1000:1000';
 
 /** Creates the container-step activities bound to a Docker client and a log store. */
-export function createDockerStepActivities({ docker, logs, heartbeatMs = 2000 }: DockerActivityDeps) {
+export function createDockerStepActivities(deps: DockerActivityDeps) {
   async function runStep(input: RunStepInput): Promise<RunStepResult> {
     try {
-      return await runStepInContainer(docker, logs, heartbeatMs, input);
+      return await runStepInContainer(deps, input);
     } catch (error) {
       throw toApplicationFailure(error);
     }
@@ -85,14 +95,12 @@ export function createDockerStepActivities({ docker, logs, heartbeatMs = 2000 }:
   return { runStep };
 }
 
-async function runStepInContainer(
-  docker: Docker,
-  logs: LogStore,
-  heartbeatMs: number,
-  input: RunStepInput,
-): Promise<RunStepResult> {
+async function runStepInContainer(deps: DockerActivityDeps, input: RunStepInput): Promise<RunStepResult> {
+  const { docker, logs, heartbeatMs = 2000 } = deps;
   const ctx = Context.current();
-  const name = stepContainerName(input.runId, input.job, input.step, input.attempt);
+  const step = resolveStepTemplate(input, deps.secrets ?? createStaticSecretStore({}));
+  const mask = createSecretMasker(step.secretValues);
+  const name = stepContainerName(input.runId, input.job, input.step, input.attempt, input.jobAttempt);
   const previous = ctx.info.heartbeatDetails as StepHeartbeat | undefined;
   const heartbeat: StepHeartbeat = { container: name, loggedUntil: previous?.loggedUntil };
 
@@ -100,8 +108,8 @@ async function runStepInContainer(
   let state = await inspectState(container);
   const adopted = state !== undefined;
   if (!state) {
-    await ensureImage(docker, input.image);
-    container = await createStepContainer(docker, name, input);
+    await ensureImage(docker, step.image);
+    container = await createStepContainer(docker, name, input, step);
     state = await inspectState(container);
   }
   // A container that already ran (it finished while no worker watched) is not started again: its output is still
@@ -128,7 +136,7 @@ async function runStepInContainer(
   ctx.cancellationSignal.addEventListener('abort', onCancel);
 
   try {
-    const streamed = streamLogs(container, heartbeat, writer, input, (line) => {
+    const streamed = streamLogs(container, heartbeat, writer, input, mask, (line) => {
       tail.push(line);
       if (tail.length > tailLines) tail.shift();
     });
@@ -171,15 +179,20 @@ async function ensureImage(docker: Docker, image: string): Promise<void> {
   }
 }
 
-async function createStepContainer(docker: Docker, name: string, input: RunStepInput): Promise<Docker.Container> {
+async function createStepContainer(
+  docker: Docker,
+  name: string,
+  input: RunStepInput,
+  step: ResolvedStep,
+): Promise<Docker.Container> {
   try {
     return await docker.createContainer({
       name,
-      Image: input.image,
-      Cmd: ['/bin/sh', '-ec', input.script.join('\n')],
+      Image: step.image,
+      Cmd: ['/bin/sh', '-ec', step.script.join('\n')],
       Entrypoint: [],
-      Env: Object.entries(input.environment).map(([key, value]) => `${key}=${value}`),
-      WorkingDir: input.workingDirectory,
+      Env: Object.entries({ ...input.system, ...step.environment }).map(([key, value]) => `${key}=${value}`),
+      WorkingDir: step.workingDirectory,
       User: stepUser,
       Labels: {
         [labels.run]: input.runId,
@@ -202,7 +215,7 @@ async function createStepContainer(docker: Docker, name: string, input: RunStepI
       },
     });
   } catch (error) {
-    if (isDockerNotFound(error)) throw new ImageNotFoundError(input.image);
+    if (isDockerNotFound(error)) throw new ImageNotFoundError(step.image);
     if ((error as { statusCode?: number }).statusCode === 409) return docker.getContainer(name);
     throw wrapDockerError(error, `creating the container for step '${input.step}'`);
   }
@@ -214,6 +227,7 @@ async function streamLogs(
   heartbeat: StepHeartbeat,
   writer: LogWriter,
   input: RunStepInput,
+  mask: (line: string) => string,
   onLine: (line: string) => void,
 ): Promise<void> {
   const since = heartbeat.loggedUntil ? Date.parse(heartbeat.loggedUntil) / 1000 : 0;
@@ -229,7 +243,8 @@ async function streamLogs(
     new LineSplitter((stamped) => {
       const space = stamped.indexOf(' ');
       const ts = stamped.slice(0, space);
-      const line = stamped.slice(space + 1);
+      // Masked before it is stored, heartbeated or kept in the tail: a secret never leaves this function.
+      const line = mask(stamped.slice(space + 1));
       // Lines at or before the last one a crashed attempt logged are already in the store.
       if (resumeAfter && ts <= resumeAfter) return;
       writer.write({ stream, job: input.job, step: input.step, attempt: input.attempt, line });

@@ -13,6 +13,7 @@ export type ExitReason =
   | 'timed_out'
   | 'image_not_found'
   | 'infrastructure'
+  | 'configuration'
   | 'cancelled';
 
 /** Classifies a container exit; `undefined` for success. */

@@ -27,12 +27,13 @@ export function slug(name: string): string {
   return cleaned ? `${cleaned}-${hash}` : hash;
 }
 
-/** The container of one step attempt. */
-export function stepContainerName(runId: string, job: string, step: string, attempt: number): string {
-  return `conveyor-${slug(runId)}-${slug(job)}-${slug(step)}-a${attempt}`;
+/** The container of one step attempt (`jobAttempt` counts whole-job retries, from 1). */
+export function stepContainerName(runId: string, job: string, step: string, attempt: number, jobAttempt = 1): string {
+  const jobPart = jobAttempt > 1 ? `${slug(job)}-j${jobAttempt}` : slug(job);
+  return `conveyor-${slug(runId)}-${jobPart}-${slug(step)}-a${attempt}`;
 }
 
-/** The workspace volume shared by a job's steps. */
-export function workspaceVolumeName(runId: string, job: string): string {
-  return `conveyor-${slug(runId)}-${slug(job)}-ws`;
+/** The workspace volume shared by the steps of one job attempt. */
+export function workspaceVolumeName(runId: string, job: string, jobAttempt = 1): string {
+  return `conveyor-${slug(runId)}-${slug(job)}${jobAttempt > 1 ? `-j${jobAttempt}` : ''}-ws`;
 }

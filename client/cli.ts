@@ -3,8 +3,15 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CliError } from './cli-error';
+import { registerCancelCommand } from './commands/cancel';
 import { registerDevCommand } from './commands/dev';
+import { registerListCommand } from './commands/list';
+import { registerLogsCommand } from './commands/logs';
+import { registerPlanCommand } from './commands/plan';
+import { registerRerunCommand } from './commands/rerun';
 import { registerRunCommand } from './commands/run';
+import { registerStatusCommand } from './commands/status';
+import { registerValidateCommand } from './commands/validate';
 
 const program = new Command()
   .name('conveyor')
@@ -12,8 +19,15 @@ const program = new Command()
   .showHelpAfterError('(run conveyor --help for usage)')
   .exitOverride();
 
-registerDevCommand(program);
+registerValidateCommand(program);
+registerPlanCommand(program);
 registerRunCommand(program);
+registerStatusCommand(program);
+registerLogsCommand(program);
+registerCancelCommand(program);
+registerListCommand(program);
+registerRerunCommand(program);
+registerDevCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {

@@ -2,11 +2,12 @@
  * Builds Conveyor's workers: one polling the workflow task queue, one polling `<queue>-docker` for container
  * activities (DESIGN.md §2). The worker entry point and the tests both use this, so tests run the real wiring.
  */
-import type { NativeConnection} from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type Docker from 'dockerode';
 import { createDockerResourceActivities, createDockerStepActivities } from '../activities';
 import type { LogStore } from '../activities/log-store';
+import type { SecretStore } from '../activities/secrets';
 
 /** What the workers need: a server connection and the real clients activities are wired to. */
 export interface ConveyorWorkerDeps {
@@ -18,6 +19,8 @@ export interface ConveyorWorkerDeps {
   logs: LogStore;
   /** A prebuilt workflow bundle (tests share one); by default the workflows are bundled at start. */
   workflowBundle?: WorkflowBundleOption;
+  /** Where `${secrets.NAME}` values come from. */
+  secrets?: SecretStore;
   /** Heartbeat interval of step activities in ms. */
   heartbeatMs?: number;
 }
@@ -38,11 +41,19 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
     namespace: deps.namespace,
     taskQueue: `${deps.taskQueue}-docker`,
     activities: {
-      ...createDockerStepActivities({ docker: deps.docker, logs: deps.logs, heartbeatMs: deps.heartbeatMs }),
+      ...createDockerStepActivities({
+        docker: deps.docker,
+        logs: deps.logs,
+        secrets: deps.secrets,
+        heartbeatMs: deps.heartbeatMs,
+      }),
       ...createDockerResourceActivities({ docker: deps.docker }),
     },
     // Container steps are mostly waiting; the limit protects the Docker engine, not the CPU.
     maxConcurrentActivityTaskExecutions: 64,
+    // Cancellation reaches an activity only with a heartbeat response; the default throttle (80 % of the heartbeat
+    // timeout) would let a cancelled step run for many seconds.
+    maxHeartbeatThrottleInterval: '1 second',
   });
   return [workflowWorker, dockerWorker];
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { createFsLogStore } from '../activities/log-store';
+import { createWorkerSecretStore } from '../activities/secrets';
 import { loadConfig } from './config';
 import { createConveyorWorkers, runWorkers } from './create-workers';
 import { sweepClosedRuns } from './sweeper';
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     taskQueue: config.taskQueues.workflows,
     docker,
     logs: createFsLogStore(path.join(config.dataDir, 'runs')),
+    secrets: createWorkerSecretStore(process.env, path.join(config.dataDir, 'secrets.json')),
   });
   console.log(`worker ready on task queues ${config.taskQueues.workflows} and ${config.taskQueues.workflows}-docker`);
   const stop = () => workers.forEach((worker) => worker.shutdown());

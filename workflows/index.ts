@@ -1,2 +1,3 @@
 /** Every workflow type the worker registers. */
 export { pipelineRun } from './pipeline-run';
+export { pipelineJob } from './pipeline-job';

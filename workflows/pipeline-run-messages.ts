@@ -24,13 +24,21 @@ export interface PipelineRunInput {
   /** What started the run, e.g. `cli`. */
   trigger: string;
   options?: RunOptions;
+  /**
+   * Jobs whose results a re-run takes over from an earlier run instead of running them (`conveyor rerun
+   * --failed`): the successful jobs of that run.
+   */
+  reuse?: Record<string, JobState>;
+  /** The run this one re-runs, when it is a re-run. */
+  rerunOf?: string;
 }
 
 /** A job's lifecycle (DESIGN.md §5). */
 export type JobStatus = 'pending' | 'running' | 'retrying' | 'success' | 'failed' | 'cancelled' | 'skipped';
 
 /** Why a job or step did not succeed. */
-export type JobReason = ExitReason | 'condition_false' | 'upstream_failed' | 'run_timed_out';
+export type JobReason =
+  ExitReason | 'condition_false' | 'condition_error' | 'upstream_failed' | 'run_timed_out' | 'fail_fast';
 
 /** One step of a job, as the run sees it. */
 export interface StepState {
@@ -50,6 +58,14 @@ export interface StepState {
 /** One job, as the run sees it. */
 export interface JobState {
   status: JobStatus;
+  /** The job's name as written, before matrix expansion. */
+  baseName: string;
+  /** The child workflow running the job, once started; query it for live step states. */
+  workflowId?: string;
+  /** How many times the whole job ran (job-level `retry_count`). */
+  attempts?: number;
+  /** True when a re-run took this job's result from the run it re-runs instead of running it. */
+  reused?: boolean;
   reason?: JobReason;
   exitCode?: number;
   /** The failing step, when the job failed in one. */

@@ -2,23 +2,26 @@
  * `pipelineRun`: one run of a pipeline, walking its job DAG (DESIGN.md §5).
  *
  * A job starts the moment all its dependencies have finished and its condition holds (no level barriers), within
- * the run's parallelism limit; a failure skips its dependents transitively while independent branches finish.
- * Steps run through the `runStep` activity on the Docker task queue; the workflow keeps only ids, exit codes and
- * short log tails. Every container, volume and network of the run is removed in a non-cancellable scope at the end.
+ * the run's and its matrix's parallelism limits; a failure skips its dependents transitively while independent
+ * branches finish. Each job runs as a `pipelineJob` child workflow, so this history grows by a few events per
+ * job. Every container, volume and network of the run is removed in a non-cancellable scope at the end.
  */
 import {
   ActivityCancellationType,
   CancellationScope,
+  CancelledFailure,
+  ChildWorkflowCancellationType,
   isCancellation,
   proxyActivities,
   setHandler,
   sleep,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { JobModel } from '../pipeline/model';
+import { createPlan, ReadySet, type JobModel } from '../pipeline';
 import type { createDockerResourceActivities } from '../activities/docker-resources';
-import { runJob } from './job';
+import { pipelineJob } from './pipeline-job';
 import {
   statusQuery,
   type JobState,
@@ -27,7 +30,8 @@ import {
   type RunStatus,
 } from './pipeline-run-messages';
 import { statusKey } from './search-attributes';
-import { createReadySet, decideReadyJob } from './scheduling';
+import { decideReadyJob } from './scheduling';
+import { childWorkflowId } from './workflow-ids';
 
 type ResourceActivities = ReturnType<typeof createDockerResourceActivities>;
 
@@ -35,10 +39,9 @@ type ResourceActivities = ReturnType<typeof createDockerResourceActivities>;
 export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunStatus> {
   const { pipeline } = input;
   const runId = workflowInfo().workflowId;
-  const dockerQueue = `${workflowInfo().taskQueue}-docker`;
   const resources = proxyActivities<ResourceActivities>({
-    taskQueue: dockerQueue,
-    startToCloseTimeout: '2 minutes',
+    taskQueue: `${workflowInfo().taskQueue}-docker`,
+    startToCloseTimeout: '5 minutes',
     heartbeatTimeout: '30 seconds',
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
@@ -48,14 +51,13 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
     pipeline: pipeline.name,
     status: 'running',
     startedAt: new Date().toISOString(),
-    jobs: Object.fromEntries(pipeline.jobs.map((job) => [job.name, { status: 'pending', steps: [] } as JobState])),
+    jobs: Object.fromEntries(pipeline.jobs.map((job) => [job.name, initialJobState(job, input)])),
   };
   setHandler(statusQuery, () => status);
   const setRunStatus = (value: RunStatus) => {
     status.status = value;
     upsertSearchAttributes([{ key: statusKey, value }]);
   };
-  setRunStatus('running');
 
   let runTimedOut = false;
   const main = new CancellationScope();
@@ -70,14 +72,16 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
       () => undefined,
     );
 
+  let cancellation: unknown;
   try {
     await main.run(async () => {
-      const needsNetwork = pipeline.jobs.some((job) => job.network === 'isolated');
+      const needsNetwork = pipeline.jobs.some((job) => job.network === 'isolated' && !input.reuse?.[job.name]);
       const networkName = needsNetwork ? await resources.ensureRunNetwork({ runId }) : undefined;
-      await walkDag(input, status, networkName, dockerQueue, resources);
+      await walkDag(input, status, networkName);
     });
   } catch (error) {
     if (!isCancellation(error)) throw error;
+    if (!runTimedOut) cancellation = error;
     for (const job of Object.values(status.jobs)) {
       if (job.status === 'pending' || job.status === 'running' || job.status === 'retrying') {
         job.status = 'cancelled';
@@ -92,63 +96,145 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
 
   const jobs = Object.values(status.jobs);
   status.finishedAt = new Date().toISOString();
-  if (jobs.some((job) => job.status === 'failed') || runTimedOut) setRunStatus('failed');
-  else if (jobs.some((job) => job.status === 'cancelled')) setRunStatus('cancelled');
-  else setRunStatus('success');
+  if (cancellation) {
+    setRunStatus('cancelled');
+    // Rethrown after cleanup so Temporal records the run as cancelled; the status query still answers.
+    throw cancellation;
+  }
+  setRunStatus(runTimedOut || jobs.some((job) => job.status === 'failed') ? 'failed' : 'success');
   return status;
 }
 
-async function walkDag(
-  input: PipelineRunInput,
-  status: PipelineRunStatus,
-  networkName: string | undefined,
-  dockerQueue: string,
-  resources: ResourceActivities,
-): Promise<void> {
-  const jobsByName = new Map<string, JobModel>(input.pipeline.jobs.map((job) => [job.name, job]));
-  const ready = createReadySet(input.pipeline.jobs);
-  const limit = input.pipeline.maxParallel ?? Number.POSITIVE_INFINITY;
-  const running = new Map<string, Promise<string>>();
-  const waiting: string[] = [];
+function initialJobState(job: JobModel, input: PipelineRunInput): JobState {
+  const reused = input.reuse?.[job.name];
+  if (reused?.status === 'success') return { ...reused, baseName: job.baseName, reused: true };
+  return { status: 'pending', baseName: job.baseName, steps: [] };
+}
 
-  const settle = (name: string) => {
-    for (const next of ready.complete(name)) waiting.push(next);
+/** Starts every job as soon as it is ready and allowed to, until every job has a final state. */
+async function walkDag(input: PipelineRunInput, status: PipelineRunStatus, networkName: string | undefined) {
+  const { pipeline } = input;
+  const runId = workflowInfo().workflowId;
+  const jobsByName = new Map(pipeline.jobs.map((job, index) => [job.name, { job, index }]));
+  const ready = new ReadySet(createPlan(pipeline));
+  const running = new Map<string, { promise: Promise<string>; scope: CancellationScope }>();
+  const runningPerMatrix = new Map<string, number>();
+  const waiting: string[] = [];
+  const finish = (name: string) => waiting.push(...ready.complete(name));
+  waiting.push(...ready.roots());
+
+  const mayStart = (job: JobModel) =>
+    running.size < (pipeline.maxParallel ?? Infinity) &&
+    (runningPerMatrix.get(job.baseName) ?? 0) < (job.strategy?.maxParallel ?? Infinity);
+
+  const start = (job: JobModel, index: number) => {
+    const state = status.jobs[job.name]!;
+    const workflowId = childWorkflowId(runId, index, job.name);
+    Object.assign(state, { status: 'running', workflowId, startedAt: new Date().toISOString() });
+    runningPerMatrix.set(job.baseName, (runningPerMatrix.get(job.baseName) ?? 0) + 1);
+    const scope = new CancellationScope();
+    const promise = scope
+      .run(async () => {
+        const child = await startChild(pipelineJob, {
+          workflowId,
+          args: [
+            {
+              runId,
+              pipelineName: pipeline.name,
+              globalEnv: pipeline.globalEnv,
+              job,
+              networkName: job.network === 'isolated' ? networkName : undefined,
+              options: input.options,
+            },
+          ],
+          cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
+          staticSummary: `job ${job.name}`,
+        });
+        return child.result();
+      })
+      .then(
+        (result) => {
+          status.jobs[job.name] = { ...result, workflowId };
+        },
+        (error: unknown) => {
+          if (!isCancellation(error)) throw error;
+          Object.assign(state, { status: 'cancelled', finishedAt: new Date().toISOString() });
+          if (failFastCancelled.has(job.name)) state.reason = 'fail_fast';
+        },
+      )
+      .then(() => job.name);
+    running.set(job.name, { promise, scope });
   };
-  for (const name of ready.initial()) waiting.push(name);
+
+  // Matrix siblings cancelled because another expansion failed (strategy.failFast).
+  const failFastCancelled = new Set<string>();
+  const onFinished = (name: string) => {
+    const { job } = jobsByName.get(name)!;
+    runningPerMatrix.set(job.baseName, (runningPerMatrix.get(job.baseName) ?? 1) - 1);
+    if (status.jobs[name]?.status === 'failed' && job.strategy?.failFast) {
+      for (const [sibling, { scope }] of running) {
+        if (jobsByName.get(sibling)?.job.baseName === job.baseName) {
+          failFastCancelled.add(sibling);
+          scope.cancel();
+        }
+      }
+    }
+  };
 
   while (waiting.length > 0 || running.size > 0) {
-    // Decide every job whose dependencies have all finished: run, or skip (and settle its dependents at once).
-    for (let index = 0; index < waiting.length;) {
-      const name = waiting[index]!;
-      const job = jobsByName.get(name)!;
-      const decision = decideReadyJob(job, status.jobs);
-      if (decision === 'run' && running.size >= limit) {
-        index += 1;
+    for (let i = 0; i < waiting.length;) {
+      const name = waiting[i]!;
+      const { job, index } = jobsByName.get(name)!;
+      const state = status.jobs[name]!;
+      if (state.reused) {
+        // A re-run took this job's result over: it is final from the start.
+        waiting.splice(i, 1);
+        finish(name);
         continue;
       }
-      waiting.splice(index, 1);
-      if (decision === 'run') {
-        const jobState = status.jobs[name]!;
-        running.set(
-          name,
-          runJob({
-            job,
-            state: jobState,
-            runId: workflowInfo().workflowId,
-            input,
-            networkName,
-            dockerQueue,
-            resources,
-          }).then(() => name),
-        );
+      const siblingFailed =
+        job.strategy?.failFast &&
+        Object.values(status.jobs).some((other) => other.baseName === job.baseName && other.status === 'failed');
+      if (siblingFailed) {
+        waiting.splice(i, 1);
+        Object.assign(state, { status: 'cancelled', reason: 'fail_fast' });
+        finish(name);
+        continue;
+      }
+      const decision = decideReadyJob(job, {
+        jobs: status.jobs,
+        globalEnv: pipeline.globalEnv,
+        vars: input.vars,
+        cancelled: false,
+      });
+      if (decision.run && !mayStart(job)) {
+        i += 1;
+        continue;
+      }
+      waiting.splice(i, 1);
+      if (decision.run) {
+        start(job, index);
       } else {
-        status.jobs[name] = { status: 'skipped', reason: decision, steps: status.jobs[name]!.steps };
-        settle(name);
+        const failed = decision.reason === 'condition_error';
+        status.jobs[name] = {
+          ...state,
+          status: failed ? 'failed' : 'skipped',
+          reason: decision.reason,
+          message: decision.message,
+          finishedAt: new Date().toISOString(),
+        };
+        finish(name);
       }
     }
     if (running.size === 0) continue;
-    const finished = await Promise.race(running.values());
+    const finished = await Promise.race([...running.values()].map((entry) => entry.promise));
     running.delete(finished);
-    settle(finished);
+    onFinished(finished);
+    finish(finished);
+    // Children absorb their own cancellation, so the run notices its own here: no new job starts once cancelled.
+    if (CancellationScope.current().consideredCancelled) {
+      await Promise.all([...running.values()].map((entry) => entry.promise));
+      throw new CancelledFailure('the run was cancelled');
+    }
   }
 }

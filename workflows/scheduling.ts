@@ -1,55 +1,84 @@
 /**
- * Deciding what a run does next: which jobs became ready, and whether a ready job runs or is skipped.
- * Pure and deterministic, so it is safe in workflow code and testable without a server.
+ * Deciding whether a ready job (all its dependencies finished) runs or is skipped, from its `if:` and how its
+ * dependencies ended. Pure and deterministic, so it is safe in workflow code and testable without a server.
  */
-import type { JobModel } from '../pipeline/model';
+import { evaluateExpression, isTruthy, parseExpression, usesStatusFunction } from '../pipeline';
+import type { JobModel, JobResult } from '../pipeline';
 import type { JobReason, JobState } from './pipeline-run-messages';
 
-/** Tracks unfinished dependencies per job; each completion costs O(its dependents). */
-export interface ReadySet {
-  /** Jobs with no dependencies. */
-  initial(): string[];
-  /** Marks a job finished (in any state) and returns the jobs that thereby became ready. */
-  complete(name: string): string[];
+/** What the run knows when it decides a job. */
+export interface DecisionContext {
+  /** Every job's state so far, by name. */
+  jobs: Record<string, JobState>;
+  globalEnv: Record<string, string>;
+  vars: Record<string, string>;
+  /** True once the run is being cancelled. */
+  cancelled: boolean;
 }
 
-/** Builds the ready-set of a DAG of jobs (the parser has already rejected cycles and unknown names). */
-export function createReadySet(jobs: JobModel[]): ReadySet {
-  const remaining = new Map<string, number>();
-  const dependents = new Map<string, string[]>();
-  for (const job of jobs) {
-    remaining.set(job.name, job.dependsOn.length);
-    for (const dependency of job.dependsOn) {
-      const list = dependents.get(dependency) ?? [];
-      list.push(job.name);
-      dependents.set(dependency, list);
-    }
-  }
-  return {
-    initial: () => jobs.filter((job) => job.dependsOn.length === 0).map((job) => job.name),
-    complete(name) {
-      const ready: string[] = [];
-      for (const dependent of dependents.get(name) ?? []) {
-        const left = (remaining.get(dependent) ?? 0) - 1;
-        remaining.set(dependent, left);
-        if (left === 0) ready.push(dependent);
-      }
-      return ready;
-    },
-  };
-}
+/** The outcome of deciding a ready job. */
+export type JobDecision = { run: true } | { run: false; reason: JobReason; message?: string };
 
 /**
- * Whether a job whose dependencies have all finished runs, or why it is skipped. Without an `if`, a job runs only
- * when every dependency succeeded; a failed or cancelled dependency skips it as `upstream_failed`, and a skipped
- * dependency skips it with the same reason that dependency carried forward.
+ * Whether a ready job runs. Without an `if`, it runs only when every dependency succeeded; otherwise it is skipped
+ * as `upstream_failed`, or `condition_false` when a dependency was itself skipped by its condition. With an `if`
+ * that calls a status function (`always()`, `failure()`, …) the expression alone decides; any other `if` is
+ * checked only after every dependency succeeded (as if joined with `success() &&`).
  */
-export function decideReadyJob(job: JobModel, jobs: Record<string, JobState>): 'run' | JobReason {
-  for (const dependency of job.dependsOn) {
-    const state = jobs[dependency];
-    if (!state || state.status === 'success') continue;
-    if (state.status === 'skipped' && state.reason === 'condition_false') return 'condition_false';
-    return 'upstream_failed';
+export function decideReadyJob(job: JobModel, context: DecisionContext): JobDecision {
+  const results = job.dependsOn.map((name) => resultOf(context.jobs[name]));
+  const allSucceeded = results.every((result) => result === 'success');
+  const anyFailed = results.some((result) => result === 'failed' || result === 'cancelled');
+  const upstreamSkip = (): JobDecision => {
+    const conditionSkipped = job.dependsOn.some((name) => context.jobs[name]?.reason === 'condition_false');
+    return { run: false, reason: !anyFailed && conditionSkipped ? 'condition_false' : 'upstream_failed' };
+  };
+  if (!job.if) return allSucceeded ? { run: true } : upstreamSkip();
+
+  const parsed = parseExpression(job.if);
+  const decidesItself = parsed.ok && usesStatusFunction(parsed.tree);
+  if (!decidesItself && !allSucceeded) return upstreamSkip();
+  const evaluated = evaluateExpression(job.if, {
+    env: { ...context.globalEnv, ...job.environment },
+    vars: context.vars,
+    matrix: job.matrix ?? {},
+    needs: needsOf(job, context.jobs),
+    status: { success: allSucceeded && !context.cancelled, failure: anyFailed, cancelled: context.cancelled },
+  });
+  if (!evaluated.ok) {
+    return { run: false, reason: 'condition_error', message: `if: ${job.if}: ${evaluated.message}` };
   }
-  return 'run';
+  return isTruthy(evaluated.value) ? { run: true } : { run: false, reason: 'condition_false' };
+}
+
+/** `needs.<job>.result` for each dependency, by expanded name and, for matrix jobs, by the name as written. */
+function needsOf(job: JobModel, jobs: Record<string, JobState>): Record<string, { result: JobResult }> {
+  const needs: Record<string, { result: JobResult }> = {};
+  const byBase = new Map<string, JobResult[]>();
+  for (const name of job.dependsOn) {
+    const result = resultOf(jobs[name]);
+    needs[name] = { result };
+    const base = jobs[name]?.baseName ?? name;
+    byBase.set(base, [...(byBase.get(base) ?? []), result]);
+  }
+  for (const [base, results] of byBase) needs[base] ??= { result: combine(results) };
+  return needs;
+}
+
+/** A matrix job as a whole: failed if any expansion failed, else cancelled, else success, else skipped. */
+function combine(results: JobResult[]): JobResult {
+  for (const result of ['failed', 'cancelled', 'success'] as const) if (results.includes(result)) return result;
+  return 'skipped';
+}
+
+function resultOf(state: JobState | undefined): JobResult {
+  switch (state?.status) {
+    case 'success':
+    case 'failed':
+    case 'cancelled':
+    case 'skipped':
+      return state.status;
+    default:
+      return 'failed';
+  }
 }

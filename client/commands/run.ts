@@ -11,7 +11,7 @@ import { CliError } from '../cli-error';
 import { loadPipelineFile, parseVarFlags } from '../pipeline-file';
 import { connectClient } from '../temporal';
 import { describeFailure, toJsonSummary } from '../run-summary';
-import { followRun } from '../run-follow';
+import { watchRun } from '../run-view';
 
 interface RunFlags {
   var: string[];
@@ -63,18 +63,23 @@ export async function startAndFollow(
       memo: { pipeline: input.pipeline.name, vars: input.vars },
       staticSummary: `pipeline ${input.pipeline.name}`,
     });
-    const log = (line: string) => (flags.json ? process.stderr : process.stdout).write(`${line}\n`);
-    log(`run ${workflowId} started (${temporalUiUrl(config, workflowId)})`);
+    // With --json, stdout carries only the JSON summary; everything for humans goes to stderr.
+    const human = flags.json ? process.stderr : process.stdout;
+    human.write(`run ${workflowId} started (${temporalUiUrl(config, workflowId)})\n`);
     if (flags.detach) {
       if (flags.json) console.log(JSON.stringify({ runId: workflowId, status: 'running' }));
       return undefined;
     }
     const logs = createFsLogStore(path.join(config.dataDir, 'runs'));
-    const status = await followRun(handle, logs, workflowId, log);
+    const status = await watchRun(client, handle, logs, workflowId, {
+      write: (text) => human.write(text),
+      live: Boolean(human.isTTY) && !process.env.CI,
+      columns: human.columns,
+    });
     if (status.status === 'success') {
-      log(`run ${workflowId} succeeded`);
+      human.write(`run ${workflowId} succeeded\n`);
     } else {
-      log(`run ${workflowId} ${status.status}: ${describeFailure(status)}`);
+      process.stderr.write(`conveyor: run ${workflowId} ${status.status}: ${describeFailure(status)}\n`);
     }
     if (flags.json) console.log(JSON.stringify(toJsonSummary(workflowId, status)));
     return status;

@@ -15,8 +15,8 @@ export interface ServiceSpec {
   env?: NodeJS.ProcessEnv;
   /** TCP ports it listens on (checked for conflicts before starting). */
   ports: { host: string; port: number }[];
-  /** Resolves once the service answers; rejects after its timeout. */
-  ready: () => Promise<void>;
+  /** Resolves once the service answers; rejects after its timeout. `logOffset`: its log's size before start. */
+  ready: (logOffset?: number) => Promise<void>;
 }
 
 /** Files of a service under the data dir. */

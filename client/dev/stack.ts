@@ -3,7 +3,7 @@
  * SQLite file in the data dir (runs survive restarts) and the Web UI, MinIO with its data in the data dir and
  * Conveyor's bucket, and the worker. `up` reuses what already runs and names whatever else holds a port.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { createS3Client, ensureBucket } from '../../activities/s3';
@@ -99,7 +99,7 @@ function specs(config: ConveyorConfig): Record<ServiceName, ServiceSpec> {
       command: node,
       args: ['--import', tsxLoader, path.join(config.projectRoot, 'workers/main.ts')],
       ports: [],
-      ready: () => waitFor('the worker', async () => workerReady(config), 120_000),
+      ready: (logOffset = 0) => waitFor('the worker', async () => workerReady(config, logOffset), 120_000),
     },
   };
 }
@@ -129,9 +129,10 @@ export async function stackUp(
       }
     }
     const started = Date.now();
+    const logOffset = fileSize(serviceFiles(config.dataDir, name).log);
     const newPid = startDetached(config.dataDir, spec);
     try {
-      await spec.ready();
+      await spec.ready(logOffset);
     } catch (error) {
       const log = serviceFiles(config.dataDir, name).log;
       await stopService(config.dataDir, name, 2000);
@@ -191,12 +192,11 @@ async function minioAnswers(config: ConveyorConfig): Promise<boolean> {
   return response.ok;
 }
 
-/** The worker prints "worker ready" once both its workers poll; the log since its last start tells. */
-function workerReady(config: ConveyorConfig): boolean {
+/** The worker prints "worker ready" once both its workers poll; only the log written since its start counts. */
+function workerReady(config: ConveyorConfig, logOffset: number): boolean {
   if (!runningPid(config.dataDir, 'worker')) throw new Error('the worker exited during start');
-  const log = readFileSync(serviceFiles(config.dataDir, 'worker').log, 'utf8');
-  const lastStart = log.lastIndexOf('worker starting');
-  return log.indexOf('worker ready', Math.max(0, lastStart)) >= 0;
+  const log = readFileSync(serviceFiles(config.dataDir, 'worker').log);
+  return log.subarray(logOffset).includes('worker ready');
 }
 
 function tailOf(file: string, lines: number): string {
@@ -204,5 +204,13 @@ function tailOf(file: string, lines: number): string {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
     return '';
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
   }
 }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { createDockerStepActivities, type RunStepInput } from '../../activities/docker-step';
+import { createDockerStepActivities, type RunStepInput, type RunStepResult } from '../../activities/docker-step';
 import { createDockerResourceActivities } from '../../activities/docker-resources';
 import { docker, leftoversOf, logs } from '../helpers/temporal';
 
@@ -25,6 +25,7 @@ function stepInput(overrides: Partial<RunStepInput>): RunStepInput {
     image: 'conveyor/busybox:latest',
     script: ['true'],
     environment: {},
+    system: { CONVEYOR_RUN_ID: runId },
     workingDirectory: '/workspace',
     timeoutSeconds: 60,
     graceSeconds: 2,
@@ -35,6 +36,11 @@ function stepInput(overrides: Partial<RunStepInput>): RunStepInput {
   };
 }
 
+/** Runs the activity once in a fresh activity context. */
+function runStepNow(input: RunStepInput): Promise<RunStepResult> {
+  return new MockActivityEnvironment().run(runStep, input) as Promise<RunStepResult>;
+}
+
 async function logLines(step: string): Promise<{ stream: string; line: string }[]> {
   const { records } = await logs.read(runId);
   return records.filter((record) => record.step === step).map(({ stream, line }) => ({ stream, line }));
@@ -42,7 +48,7 @@ async function logLines(step: string): Promise<{ stream: string; line: string }[
 
 describe('runStep (real Docker engine)', () => {
   before(async () => {
-    workspaceVolume = await new MockActivityEnvironment().run(prepareWorkspace, { runId, job: 'job' });
+    workspaceVolume = (await new MockActivityEnvironment().run(prepareWorkspace, { runId, job: 'job' })) as string;
   });
   after(async () => {
     await new MockActivityEnvironment().run(cleanupRun, { runId });
@@ -54,7 +60,7 @@ describe('runStep (real Docker engine)', () => {
       script: ['echo out-line', 'echo err-line >&2', 'echo "value=$GREETING"'],
       environment: { GREETING: 'hi' },
     });
-    const result = await new MockActivityEnvironment().run(runStep, input);
+    const result = await runStepNow(input);
     assert.equal(result.outcome, 'success');
     assert.equal(result.exitCode, 0);
     // Docker reads the two streams through separate pipes, so only the order within each stream is defined.
@@ -72,32 +78,29 @@ describe('runStep (real Docker engine)', () => {
 
   it('runs as a non-root user with no capabilities and writes to the shared workspace', async () => {
     const write = stepInput({ script: ['id -u', 'grep CapEff /proc/self/status', 'echo kept > /workspace/file'] });
-    const result = await new MockActivityEnvironment().run(runStep, write);
+    const result = await runStepNow(write);
     assert.equal(result.outcome, 'success', result.logTail.join('\n'));
     assert.deepEqual(result.logTail, ['1000', 'CapEff:\t0000000000000000']);
     const read = stepInput({ script: ['cat /workspace/file'] });
-    assert.deepEqual((await new MockActivityEnvironment().run(runStep, read)).logTail, ['kept']);
+    assert.deepEqual((await runStepNow(read)).logTail, ['kept']);
   });
 
   it('reports a failing script as a result with its exit code, not as an exception', async () => {
-    const result = await new MockActivityEnvironment().run(
-      runStep,
-      stepInput({ script: ['echo about to fail', 'exit 3'] }),
-    );
+    const result = await runStepNow(stepInput({ script: ['echo about to fail', 'exit 3'] }));
     assert.equal(result.outcome, 'failed');
     assert.equal(result.exitCode, 3);
     assert.equal(result.reason, 'exit_code');
   });
 
   it('classifies a missing command as command_not_found (exit 127)', async () => {
-    const result = await new MockActivityEnvironment().run(runStep, stepInput({ script: ['no-such-command-here'] }));
+    const result = await runStepNow(stepInput({ script: ['no-such-command-here'] }));
     assert.equal(result.exitCode, 127);
     assert.equal(result.reason, 'command_not_found');
   });
 
   it('fails at once with a non-retryable ImageNotFoundError for an image that is not on the host', async () => {
     const input = stepInput({ image: 'conveyor/does-not-exist:1' });
-    await assert.rejects(new MockActivityEnvironment().run(runStep, input), (error: unknown) => {
+    await assert.rejects(runStepNow(input), (error: unknown) => {
       assert.ok(error instanceof ApplicationFailure);
       assert.equal(error.type, 'ImageNotFoundError');
       assert.equal(error.nonRetryable, true);
@@ -109,7 +112,7 @@ describe('runStep (real Docker engine)', () => {
   it('stops a step at its timeout with SIGTERM and reports timed_out, removing the container', async () => {
     const input = stepInput({ script: ['echo started', 'sleep 600'], timeoutSeconds: 1, graceSeconds: 2 });
     const started = Date.now();
-    const result = await new MockActivityEnvironment().run(runStep, input);
+    const result = await runStepNow(input);
     assert.equal(result.outcome, 'timed_out');
     assert.equal(result.reason, 'timed_out');
     // SIGTERM ends `sleep` at once through docker-init; the 2 s grace period is an upper bound, not a wait.

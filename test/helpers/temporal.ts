@@ -9,6 +9,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { createFsLogStore, type LogStore } from '../../activities/log-store';
+import { createStaticSecretStore } from '../../activities/secrets';
 import { loadConfig } from '../../workers/config';
 import { createConveyorWorkers, runWorkers } from '../../workers/create-workers';
 
@@ -48,7 +49,7 @@ export const logs: LogStore = createFsLogStore(path.join(config.dataDir, 'runs')
 export async function withWorkers<T>(
   taskQueue: string,
   body: () => Promise<T>,
-  options: { heartbeatMs?: number } = {},
+  options: { heartbeatMs?: number; secrets?: Record<string, string> } = {},
 ): Promise<T> {
   const env = await testEnvironment();
   const workers = await createConveyorWorkers({
@@ -59,6 +60,7 @@ export async function withWorkers<T>(
     logs,
     workflowBundle: await workflowBundle(),
     heartbeatMs: options.heartbeatMs,
+    secrets: createStaticSecretStore(options.secrets ?? {}),
   });
   const running = runWorkers(workers);
   try {

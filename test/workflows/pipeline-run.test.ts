@@ -3,31 +3,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import type { PipelineModel } from '../../pipeline/model';
-import type { PipelineRunStatus } from '../../workflows/pipeline-run-messages';
-import {
-  closeTestEnvironment,
-  leftoversOf,
-  logs,
-  testEnvironment,
-  uniqueTaskQueue,
-  withWorkers,
-} from '../helpers/temporal';
+import { closeTestEnvironment, leftoversOf, logs } from '../helpers/temporal';
+import { runPipeline } from '../helpers/runs';
 import { job, pipeline, step } from '../helpers/models';
-
-async function runPipeline(model: PipelineModel): Promise<{ runId: string; status: PipelineRunStatus }> {
-  const env = await testEnvironment();
-  const taskQueue = uniqueTaskQueue('run');
-  const runId = `run-test-${taskQueue}`;
-  const status = await withWorkers(taskQueue, () =>
-    env.client.workflow.execute('pipelineRun', {
-      taskQueue,
-      workflowId: runId,
-      args: [{ pipeline: model, vars: {}, trigger: 'test', options: { graceSeconds: 2 } }],
-    }),
-  );
-  return { runId, status: status as PipelineRunStatus };
-}
 
 describe('pipelineRun workflow', () => {
   after(closeTestEnvironment);

@@ -1,0 +1,38 @@
+/** `conveyor status RUN`: every job's state, steps, attempts, exit codes and times. */
+import type { Command } from 'commander';
+import { loadConfig } from '../../workers/config';
+import { describeJob } from '../run-view';
+import { toJsonSummary } from '../run-summary';
+import { fetchRunStatus } from '../runs';
+import { connectClient } from '../temporal';
+
+/** Registers `conveyor status`. */
+export function registerStatusCommand(program: Command): void {
+  program
+    .command('status')
+    .description("show a run's jobs and steps (live while it runs)")
+    .argument('<run>', 'run id, e.g. run-hello-01j…')
+    .option('--json', 'print the status as JSON')
+    .action(async (runId: string, flags: { json?: boolean }) => {
+      const { client, connection } = await connectClient(loadConfig());
+      try {
+        const status = await fetchRunStatus(client, runId);
+        if (flags.json) {
+          console.log(JSON.stringify(toJsonSummary(runId, status)));
+          return;
+        }
+        console.log(`${runId}  ${status.pipeline}  ${status.status}`);
+        for (const [name, job] of Object.entries(status.jobs)) {
+          console.log(describeJob(name, job));
+          for (const step of job.steps) {
+            const exit = step.exitCode !== undefined ? ` exit ${step.exitCode}` : '';
+            const attempts = step.attempts > 1 ? ` after ${step.attempts} attempts` : '';
+            const reason = step.reason && step.status !== 'success' ? ` (${step.reason})` : '';
+            console.log(`    ${step.name}: ${step.status}${exit}${attempts}${reason}`);
+          }
+        }
+      } finally {
+        await connection.close();
+      }
+    });
+}

@@ -1,0 +1,37 @@
+/** Running a pipeline model on the real dev server with real workers, for workflow tests. */
+import type { PipelineModel } from '../../pipeline/model';
+import type { PipelineRunStatus, RunOptions } from '../../workflows/pipeline-run-messages';
+import { testEnvironment, uniqueTaskQueue, withWorkers } from './temporal';
+
+/** Options fast enough for tests: a 2 s grace period and sub-second retry backoff. */
+export const fastOptions: RunOptions = { graceSeconds: 2, retryBackoff: { initialSeconds: 0.2, maxSeconds: 1 } };
+
+/** Runs `model` to its end on a fresh task queue and returns the run id and final status. */
+export async function runPipeline(
+  model: PipelineModel,
+  options: { vars?: Record<string, string>; secrets?: Record<string, string>; runOptions?: RunOptions } = {},
+): Promise<{ runId: string; status: PipelineRunStatus }> {
+  const env = await testEnvironment();
+  const taskQueue = uniqueTaskQueue(model.name);
+  const runId = `run-test-${taskQueue}`;
+  const status = await withWorkers(
+    taskQueue,
+    () =>
+      env.client.workflow.execute('pipelineRun', {
+        taskQueue,
+        workflowId: runId,
+        args: [
+          { pipeline: model, vars: options.vars ?? {}, trigger: 'test', options: options.runOptions ?? fastOptions },
+        ],
+      }),
+    { secrets: options.secrets },
+  );
+  return { runId, status: status as PipelineRunStatus };
+}
+
+/** Whether two jobs of a run were running at the same moment. */
+export function overlapped(status: PipelineRunStatus, a: string, b: string): boolean {
+  const [x, y] = [status.jobs[a], status.jobs[b]];
+  if (!x?.startedAt || !x.finishedAt || !y?.startedAt || !y.finishedAt) return false;
+  return x.startedAt < y.finishedAt && y.startedAt < x.finishedAt;
+}

@@ -1,0 +1,36 @@
+/**
+ * A worker in its own process for crash tests: `node --import tsx worker-entry.ts TASK_QUEUE`. It prints
+ * "worker ready" once polling, so the test knows when to go on, and can be killed with SIGKILL mid-step.
+ */
+import path from 'node:path';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import Docker from 'dockerode';
+import { createFsLogStore } from '../../activities/log-store';
+import { createStaticSecretStore } from '../../activities/secrets';
+import { loadConfig } from '../../workers/config';
+import { createConveyorWorkers, runWorkers } from '../../workers/create-workers';
+
+async function main(): Promise<void> {
+  const taskQueue = process.argv[2];
+  if (!taskQueue) throw new Error('usage: worker-entry.ts TASK_QUEUE');
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const config = loadConfig();
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const workers = await createConveyorWorkers({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue,
+    docker: new Docker(),
+    logs: createFsLogStore(path.join(config.dataDir, 'runs')),
+    secrets: createStaticSecretStore(JSON.parse(process.env.TEST_SECRETS ?? '{}') as Record<string, string>),
+    heartbeatMs: 500,
+  });
+  console.log('worker ready');
+  await runWorkers(workers);
+  await connection.close();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+/** Starting and killing a worker process, for tests of what survives a worker crash. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+/** A running worker process. */
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Everything it printed so far. */
+  output: () => string;
+  /** SIGKILL, as a crash would: no shutdown, no cleanup. */
+  crash: () => Promise<void>;
+  /** A graceful stop. */
+  stop: () => Promise<void>;
+}
+
+/** Starts a worker on `taskQueue` in a new process and waits until it polls. */
+export async function startWorkerProcess(taskQueue: string, env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
+  const root = path.resolve(__dirname, '../..');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-entry.ts'), taskQueue], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 60_000);
+    const check = () => {
+      if (output.includes('worker ready')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}:\n${output}`)));
+  });
+  return {
+    child,
+    output: () => output,
+    crash: async () => {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,100 @@
+/**
+ * `conveyor run` as a user meets it, against the embedded stack's worker: the example succeeds, a failing step
+ * fails the run with its exit code, and bad input ends in one line with no stack trace.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { conveyor, lastJsonLine } from '../helpers/cli';
+import { leftoversOf } from '../helpers/temporal';
+
+let dir = '';
+
+async function pipelineFile(name: string, text: string): Promise<string> {
+  const file = path.join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+function assertOneLineError(stderr: string, pattern: RegExp): void {
+  const lines = stderr.trimEnd().split('\n');
+  assert.equal(lines.length, 1, `expected one line, got:\n${stderr}`);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(stderr, /\n\s+at /);
+}
+
+describe('conveyor run', () => {
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'conveyor-cli-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs the hello example to success, streaming each step’s output', async () => {
+    const result = await conveyor(['run', 'examples/hello.yml']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /\[greet\/say-hello\] Hello from Conveyor, run run-hello-/);
+    assert.match(result.stdout, /\[check\/node-version\] Node\.js v\d+\.\d+\.\d+ says the pipeline worked/);
+    assert.match(result.stdout, /run run-hello-\S+ succeeded/);
+  });
+
+  it('fails the run with the failing job, step and exit code, and leaves no container behind', async () => {
+    const file = await pipelineFile(
+      'failing.yml',
+      [
+        'name: failing',
+        'jobs:',
+        '  build:',
+        '    steps:',
+        '      - name: compile',
+        '        image: conveyor/busybox:latest',
+        '        script: exit 4',
+        '',
+      ].join('\n'),
+    );
+    const result = await conveyor(['run', file, '--json']);
+    assert.equal(result.code, 1);
+    assert.match(result.stdout + result.stderr, /failed: job 'build', step 'compile' exited with code 4/);
+    const summary = lastJsonLine<{ runId: string; status: string; jobs: Record<string, { exitCode: number }> }>(
+      result.stdout,
+    );
+    assert.equal(summary.status, 'failed');
+    assert.equal(summary.jobs.build?.exitCode, 4);
+    assert.deepEqual(await leftoversOf(summary.runId), []);
+  });
+
+  it('reports a missing file in one line with exit code 2', async () => {
+    const result = await conveyor(['run', path.join(dir, 'nope.yml')]);
+    assert.equal(result.code, 2);
+    assertOneLineError(result.stderr, /^conveyor: cannot read pipeline file '.*nope\.yml': no such file$/);
+  });
+
+  it('reports invalid YAML in one line with its location', async () => {
+    const file = await pipelineFile('broken.yml', 'name: broken\njobs:\n  a: [unclosed\n');
+    const result = await conveyor(['run', file]);
+    assert.equal(result.code, 1);
+    assertOneLineError(result.stderr, /broken\.yml:\d+:\d+ +yaml_syntax /);
+  });
+
+  it('reports an image that is not on the Docker host in one line', async () => {
+    const file = await pipelineFile(
+      'missing-image.yml',
+      [
+        'name: missing-image',
+        'jobs:',
+        '  only:',
+        '    steps:',
+        '      - name: run',
+        '        image: conveyor/never-built:1',
+        '        script: "true"',
+        '',
+      ].join('\n'),
+    );
+    const result = await conveyor(['run', file]);
+    assert.equal(result.code, 1);
+    assertOneLineError(result.stderr, /image 'conveyor\/never-built:1' is not available on this Docker host/);
+  });
+});
