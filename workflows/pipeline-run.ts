@@ -19,7 +19,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { createPlan, ReadySet, type JobModel } from '../pipeline';
+import { createPlan, decideJob, ReadySet, type FinishedJob, type JobModel } from '../pipeline';
 import type { createDockerResourceActivities } from '../activities/docker-resources';
 import { pipelineJob } from './pipeline-job';
 import {
@@ -30,7 +30,6 @@ import {
   type RunStatus,
 } from './pipeline-run-messages';
 import { statusKey } from './search-attributes';
-import { decideReadyJob } from './scheduling';
 import { childWorkflowId } from './workflow-ids';
 
 type ResourceActivities = ReturnType<typeof createDockerResourceActivities>;
@@ -120,7 +119,12 @@ async function walkDag(input: PipelineRunInput, status: PipelineRunStatus, netwo
   const running = new Map<string, { promise: Promise<string>; scope: CancellationScope }>();
   const runningPerMatrix = new Map<string, number>();
   const waiting: string[] = [];
-  const finish = (name: string) => waiting.push(...ready.complete(name));
+  // Outcomes of finished jobs, kept as they finish, for the conditions of the jobs that become ready.
+  const results: Record<string, FinishedJob> = {};
+  const finish = (name: string) => {
+    results[name] = finishedResult(status.jobs[name]!);
+    waiting.push(...ready.complete(name));
+  };
   waiting.push(...ready.roots());
 
   const mayStart = (job: JobModel) =>
@@ -201,12 +205,7 @@ async function walkDag(input: PipelineRunInput, status: PipelineRunStatus, netwo
         finish(name);
         continue;
       }
-      const decision = decideReadyJob(job, {
-        jobs: status.jobs,
-        globalEnv: pipeline.globalEnv,
-        vars: input.vars,
-        cancelled: false,
-      });
+      const decision = decideJob(pipeline, job, results);
       if (decision.run && !mayStart(job)) {
         i += 1;
         continue;
@@ -215,10 +214,9 @@ async function walkDag(input: PipelineRunInput, status: PipelineRunStatus, netwo
       if (decision.run) {
         start(job, index);
       } else {
-        const failed = decision.reason === 'condition_error';
         status.jobs[name] = {
           ...state,
-          status: failed ? 'failed' : 'skipped',
+          status: 'skipped',
           reason: decision.reason,
           message: decision.message,
           finishedAt: new Date().toISOString(),
@@ -237,4 +235,12 @@ async function walkDag(input: PipelineRunInput, status: PipelineRunStatus, netwo
       throw new CancelledFailure('the run was cancelled');
     }
   }
+}
+
+/** A finished job's outcome as the conditions of its dependents see it. */
+function finishedResult(job: JobState): FinishedJob {
+  if (job.status === 'skipped') {
+    return { result: 'skipped', reason: job.reason === 'condition_false' ? 'condition_false' : 'upstream_failed' };
+  }
+  return { result: job.status === 'success' || job.status === 'failed' ? job.status : 'cancelled' };
 }

@@ -3,12 +3,12 @@
  * the other tests use: a run survives a restart of the stack, `up` reuses what runs, a taken port is named.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { findTool } from '../../client/dev/processes';
+import { delay, findTool, stopService } from '../../client/dev/processes';
 import { config } from '../helpers/temporal';
 import { conveyor, lastJsonLine, runCommand } from '../helpers/cli';
 
@@ -30,6 +30,24 @@ async function workflowIds(): Promise<string[]> {
   return (JSON.parse(listed.stdout || '[]') as { execution: { workflowId: string } }[]).map(
     (w) => w.execution.workflowId,
   );
+}
+
+/** Polls `conveyor status RUN --json` until `done` holds (the server may be briefly away meanwhile). */
+async function waitForStatus(
+  runId: string,
+  done: (status: { status: string; jobs: Record<string, { status: string }> }) => boolean,
+  timeoutMs = 60_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const result = await conveyor(['status', runId, '--json'], { env });
+    if (result.code === 0) {
+      const status = lastJsonLine<{ status: string; jobs: Record<string, { status: string }> }>(result.stdout);
+      if (done(status)) return status;
+    }
+    await delay(500);
+  }
+  throw new Error(`run ${runId} did not reach the expected state in time`);
 }
 
 describe('the embedded stack (conveyor dev)', () => {
@@ -77,6 +95,39 @@ describe('the embedded stack (conveyor dev)', () => {
     const upAgain = await conveyor(['dev', 'up'], { env });
     assert.equal(upAgain.code, 0, upAgain.stderr);
     assert.ok((await workflowIds()).includes(summary.runId), 'the finished run survived the restart');
+  });
+
+  it('completes a run across a restart of the Temporal dev server mid-step', async () => {
+    const up = await conveyor(['dev', 'up'], { env });
+    assert.equal(up.code, 0, up.stderr);
+    const file = path.join(dataDir, 'slow.yml');
+    await writeFile(
+      file,
+      [
+        'name: slow',
+        'jobs:',
+        '  wait:',
+        '    steps:',
+        '      - name: sleep',
+        '        image: conveyor/busybox:latest',
+        '        script: ["echo before", "sleep 8", "echo after"]',
+        '',
+      ].join('\n'),
+    );
+    const started = await conveyor(['run', file, '--detach', '--json'], { env });
+    assert.equal(started.code, 0, started.stderr);
+    const { runId } = lastJsonLine<{ runId: string }>(started.stdout);
+    await waitForStatus(runId, (status) => status.jobs.wait?.status === 'running');
+    await delay(1000);
+    assert.equal(await stopService(dataDir, 'temporal'), true);
+    const again = await conveyor(['dev', 'up'], { env });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /temporal: started/);
+    assert.match(again.stdout, /worker: already running/);
+    const final = await waitForStatus(runId, (status) => status.status !== 'running');
+    assert.equal(final.status, 'success');
+    const logs = await conveyor(['logs', runId, 'wait/sleep'], { env });
+    assert.deepEqual(logs.stdout.trim().split('\n'), ['before', 'after']);
   });
 
   it('names the program holding a port it needs instead of starting', async () => {

@@ -1,0 +1,94 @@
+/**
+ * Parse + validate + plan of generated pipelines with 100, 1,000 and 5,000 jobs: a random DAG (each job depends
+ * on about 3 earlier jobs) with 3 steps per job. Prints the median of several runs per size and the time per
+ * job relative to the 100-job case (≈1.0 means linear growth). Run: `npx tsx bench/pipeline-plan.ts`.
+ */
+import { performance } from 'node:perf_hooks';
+import { LineCounter, parseAllDocuments } from 'yaml';
+import { createPlan, parsePipeline } from '../pipeline';
+
+/** Deterministic PRNG so every run benchmarks the same pipelines. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = state;
+    value = Math.imul(value ^ (value >>> 15), value | 1);
+    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A pipeline of `jobs` jobs as YAML text. */
+function generatePipeline(jobs: number, seed = 42): string {
+  const next = random(seed);
+  const lines = ['name: bench', 'global_env:', '  REGISTRY: registry.local:5000', '  VERSION: "1.0"', 'jobs:'];
+  for (let index = 0; index < jobs; index++) {
+    lines.push(`  job-${index}:`);
+    const dependencies = new Set<number>();
+    for (let attempt = 0; attempt < 3 && index > 0; attempt++) dependencies.add(Math.floor(next() * index));
+    if (dependencies.size > 0)
+      lines.push(`    depends_on: [${[...dependencies].map((dependency) => `job-${dependency}`).join(', ')}]`);
+    lines.push('    environment:', `      OUT: "build/${index}"`, '    steps:');
+    for (let step = 0; step < 3; step++) {
+      lines.push(
+        `      - name: step-${step}`,
+        '        image: ${REGISTRY}/builder:${VERSION}',
+        `        script: ["echo ${'$'}{OUT}/${step}", "make -j4 target-${step}"]`,
+        '        timeout: 10m',
+      );
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+/** The YAML library alone (tokenise + compose with positions), to show how much of the total it is. */
+function measureYaml(source: string): number {
+  const start = performance.now();
+  parseAllDocuments(source, { lineCounter: new LineCounter(), merge: true });
+  return performance.now() - start;
+}
+
+function measure(source: string): number {
+  const start = performance.now();
+  const result = parsePipeline(source);
+  if (!result.valid) throw new Error(`generated pipeline is invalid: ${result.errors[0]?.message}`);
+  createPlan(result.pipeline);
+  return performance.now() - start;
+}
+
+const sizes = [100, 1000, 5000];
+const runs = 9;
+const rows: Array<{ jobs: number; bytes: number; medianMs: number; yamlMs: number; perJobUs: number }> = [];
+for (const jobs of sizes) {
+  const source = generatePipeline(jobs);
+  measure(source);
+  measure(source);
+  const times = Array.from({ length: runs }, () => measure(source));
+  const yamlTimes = Array.from({ length: runs }, () => measureYaml(source));
+  const medianMs = median(times);
+  rows.push({ jobs, bytes: source.length, medianMs, yamlMs: median(yamlTimes), perJobUs: (medianMs * 1000) / jobs });
+}
+const base = rows[0]?.perJobUs ?? 1;
+process.stdout.write(
+  `parse + validate + plan, median of ${runs} runs (after 2 warm-up runs), node ${process.version}\n`,
+);
+process.stdout.write('jobs    file size   median ms   of which YAML lib ms   µs/job   per-job vs 100\n');
+for (const row of rows) {
+  process.stdout.write(
+    [
+      String(row.jobs).padStart(5),
+      `${(row.bytes / 1024).toFixed(0)} KiB`.padStart(10),
+      row.medianMs.toFixed(1).padStart(10),
+      row.yamlMs.toFixed(1).padStart(21),
+      row.perJobUs.toFixed(1).padStart(7),
+      (row.perJobUs / base).toFixed(2).padStart(15),
+    ].join('  ') + '\n',
+  );
+}

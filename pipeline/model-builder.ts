@@ -1,0 +1,114 @@
+import { normaliseWorkingDirectory } from './artifact-path';
+import type { JobDeclaration, JobInstance } from './job-expansion';
+import { parseMemorySize } from './memory-size';
+import type { ArtifactModel, JobModel, PipelineModel, StepModel } from './model';
+import { escapeTemplateText } from './variable-template';
+import { limits, type JobInput, type PipelineHeaderInput, type StepInput } from './schema';
+
+/** Inputs for building the model once every check has passed. */
+export interface ModelInput {
+  header: PipelineHeaderInput;
+  declarations: readonly JobDeclaration[];
+  runtime: Readonly<Record<string, string>>;
+  defaultImage: string;
+}
+
+/** Builds the validated model: defaults applied, matrix expansions in place, dependencies on expanded names. */
+export function buildPipelineModel({ header, declarations, runtime, defaultImage }: ModelInput): PipelineModel {
+  const expandedNames = new Map(
+    declarations.map((declaration) => [declaration.name, declaration.instances.map((instance) => instance.name)]),
+  );
+  const jobs: JobModel[] = [];
+  for (const declaration of declarations) {
+    const dependsOn = [
+      ...new Set(declaration.dependencies.flatMap((dependency) => expandedNames.get(dependency.name) ?? [])),
+    ];
+    for (const instance of declaration.instances) {
+      jobs.push(buildJob(declaration, instance, dependsOn, { header, runtime, defaultImage }));
+    }
+  }
+  const pipeline: PipelineModel = {
+    name: header.name,
+    timeoutSeconds: header.timeout ?? limits.pipelineTimeout.default,
+    globalEnv: withRuntimeOverrides(header.global_env ?? {}, runtime),
+    jobs,
+    variables: { ...runtime },
+  };
+  if (header.concurrency) pipeline.maxParallel = header.concurrency.max_parallel;
+  if (header.triggers) pipeline.triggers = header.triggers;
+  if (header.deploy) pipeline.deploy = header.deploy;
+  return pipeline;
+}
+
+function buildJob(
+  declaration: JobDeclaration,
+  instance: JobInstance,
+  dependsOn: string[],
+  context: { header: PipelineHeaderInput; runtime: Readonly<Record<string, string>>; defaultImage: string },
+): JobModel {
+  const input: JobInput = instance.input;
+  const job: JobModel = {
+    name: instance.name,
+    baseName: declaration.name,
+    dependsOn,
+    environment: withRuntimeOverrides(input.environment ?? {}, context.runtime),
+    timeoutSeconds: input.timeout ?? limits.jobTimeout.default,
+    retryCount: input.retry_count ?? limits.jobRetryCount.default,
+    resources: {
+      memoryBytes:
+        input.resources?.memory === undefined
+          ? limits.memoryBytes.default
+          : (parseMemorySize(input.resources.memory) ?? limits.memoryBytes.default),
+      cpus: input.resources?.cpus ?? limits.cpus.default,
+    },
+    network: input.network ?? 'isolated',
+    artifacts: Object.entries(input.artifacts ?? {}).map(([name, artifact]): ArtifactModel => {
+      const when = context.header.artifacts?.when ?? 'on_success';
+      if (typeof artifact === 'string') return { name, paths: [artifact], when };
+      if (Array.isArray(artifact)) return { name, paths: [...artifact], when };
+      return {
+        name,
+        paths: typeof artifact.paths === 'string' ? [artifact.paths] : [...artifact.paths],
+        when: artifact.when ?? when,
+      };
+    }),
+    steps: input.steps.map((step) => buildStep(step, input.image ?? context.defaultImage, context)),
+  };
+  if (instance.condition !== undefined) job.if = instance.condition;
+  if (instance.matrix) job.matrix = { ...instance.matrix };
+  if (declaration.strategy) job.strategy = { ...declaration.strategy };
+  if (input.deploy) job.deploy = input.deploy;
+  return job;
+}
+
+function buildStep(
+  step: StepInput,
+  image: string,
+  context: { header: PipelineHeaderInput; runtime: Readonly<Record<string, string>> },
+): StepModel {
+  const directory = normaliseWorkingDirectory(step.working_directory ?? limits.workingDirectory);
+  return {
+    name: step.name,
+    script: step.script,
+    image: step.image ?? image,
+    environment: withRuntimeOverrides(step.environment ?? {}, context.runtime),
+    workingDirectory: 'path' in directory ? directory.path : limits.workingDirectory,
+    timeoutSeconds: step.timeout ?? limits.stepTimeout.default,
+    retryCount: step.retry_count ?? context.header.retry_policy?.retry_count ?? limits.stepRetryCount.default,
+    retryOn: [...(step.retry_on ?? context.header.retry_policy?.retry_on ?? [])],
+    continueOnFailure: step.continue_on_failure ?? false,
+  };
+}
+
+// A `--var` has the highest precedence: it also wins over an environment entry of the same name, so that the
+// container sees the same value as `${NAME}` substitution did.
+function withRuntimeOverrides(
+  environment: Record<string, string>,
+  runtime: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const result: Record<string, string> = { ...environment };
+  for (const name of Object.keys(result)) {
+    if (Object.prototype.hasOwnProperty.call(runtime, name)) result[name] = escapeTemplateText(runtime[name] ?? '');
+  }
+  return result;
+}
