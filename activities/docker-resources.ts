@@ -8,7 +8,6 @@ import type Docker from 'dockerode';
 import { isDockerNotFound, wrapDockerError } from './docker-errors';
 import { toApplicationFailure } from './errors';
 import { labels, slug, workspaceVolumeName } from './names';
-import { stepUser } from './docker-step';
 
 /** The image used for Conveyor's own housekeeping containers (workspace ownership). */
 export const housekeepingImage = 'conveyor/busybox:latest';
@@ -41,8 +40,10 @@ export function runNetworkName(runId: string): string {
 /** Creates the Docker resource activities bound to a Docker client. */
 export function createDockerResourceActivities({ docker }: { docker: Docker }) {
   /**
-   * Creates the job's workspace volume (idempotent) and hands it to the step user, so steps running as non-root
-   * can write to /workspace whatever image they use. Returns the volume name.
+   * Creates the job's workspace volume (idempotent) owned by the step user, so steps running as non-root can write
+   * to /workspace whatever image they use. Docker fills an empty named volume from the image's directory when a
+   * container that mounts it is *created*, ownership included; the housekeeping image's /workspace belongs to the
+   * step user, so creating (never starting) one container is enough. Returns the volume name.
    */
   async function prepareWorkspace({ runId, job, jobAttempt }: WorkspaceInput): Promise<string> {
     const name = workspaceVolumeName(runId, job, jobAttempt);
@@ -51,25 +52,17 @@ export function createDockerResourceActivities({ docker }: { docker: Docker }) {
       const helper = await docker.createContainer({
         name: `${name}-init`,
         Image: housekeepingImage,
-        Cmd: ['chown', stepUser, '/workspace'],
+        Cmd: ['true'],
         Labels: { [labels.run]: runId, [labels.job]: job },
-        HostConfig: {
-          // Only CHOWN is granted, and only to this one-shot container that never runs user code.
-          CapDrop: ['ALL'],
-          CapAdd: ['CHOWN'],
-          NetworkMode: 'none',
-          Mounts: [{ Type: 'volume', Source: name, Target: '/workspace' }],
-        },
+        HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: name, Target: '/workspace' }] },
       });
-      try {
-        await helper.start();
-        const { StatusCode } = (await helper.wait()) as { StatusCode: number };
-        if (StatusCode !== 0) throw new Error(`chown of the workspace exited with ${StatusCode}`);
-      } finally {
-        await helper.remove({ force: true }).catch(() => undefined);
-      }
+      await helper.remove({ force: true });
       return name;
     } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 409) {
+        // A retried attempt whose predecessor created the helper and died: remove it and try again.
+        await ignoreMissing(docker.getContainer(`${name}-init`).remove({ force: true }));
+      }
       throw toApplicationFailure(wrapDockerError(error, `preparing the workspace of job '${job}'`));
     }
   }

@@ -60,10 +60,12 @@ export async function watchRun(
   };
   const reportChanges = (status: PipelineRunStatus) => {
     for (const [name, job] of Object.entries(status.jobs)) {
-      const line = describeJob(name, job);
-      if (printed.get(name) === line) continue;
-      printed.set(name, line);
-      if (!output.live && job.status !== 'pending') output.write(`${line}\n`);
+      // A change is a new state, step or attempt; a growing duration alone is not worth a line.
+      const current = job.steps.find((step) => step.status === 'running' || step.status === 'retrying');
+      const key = `${job.status}|${current?.name ?? ''}|${current?.attempts ?? 0}`;
+      if (printed.get(name) === key) continue;
+      printed.set(name, key);
+      if (!output.live && job.status !== 'pending') output.write(`${describeJob(name, job)}\n`);
     }
   };
 

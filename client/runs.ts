@@ -19,7 +19,13 @@ export async function fetchRunStatus(client: Client, runId: string): Promise<Pip
       if (!job.workflowId || (job.status !== 'running' && job.status !== 'retrying')) return;
       try {
         const live = await client.workflow.getHandle(job.workflowId).query(jobStatusQuery);
-        Object.assign(job, { steps: live.steps, attempts: live.attempts, status: live.status });
+        Object.assign(job, {
+          steps: live.steps,
+          attempts: live.attempts,
+          status: live.status,
+          startedAt: live.startedAt,
+          finishedAt: live.finishedAt,
+        });
       } catch {
         // The child may not have started its first task yet; the job-level state is still right.
       }

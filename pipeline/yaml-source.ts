@@ -15,9 +15,11 @@ export interface YamlSource {
 }
 
 /** Deeper nesting than this is refused before anything recurses over the document. */
-const maxNestingDepth = 64;
+export const maxNestingDepth = 64;
 /** Alias expansions allowed while materialising the document (defeats "billion laughs" files). */
 const maxAliasCount = 1000;
+/** How the `yaml` library is asked to parse: `<<` merges on, duplicate keys are errors. */
+export const yamlParseOptions = { merge: true, uniqueKeys: true, prettyErrors: false } as const;
 
 /**
  * Parses pipeline YAML safely: YAML 1.2 core schema (so `yes`/`no`/`on` stay strings), anchors, aliases and `<<`
@@ -25,24 +27,15 @@ const maxAliasCount = 1000;
  * so no tag can construct anything. Never throws.
  */
 export function readYaml(source: string): YamlSource {
-  const lineCounter = new LineCounter();
-  const position = (offset: number): { line: number; column: number } => {
-    const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, source.length)));
-    return { line, column: col };
-  };
+  const { first, extras, position } = parseDocuments(source);
   const errors: Diagnostic[] = [];
   const fail = (code: string, message: string, offset: number, hint: string, path = ''): void => {
     errors.push({ code, message, ...position(offset), path, hint });
   };
-
-  const documents = parseAllDocuments(source, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false });
-  const first = Array.isArray(documents) ? documents[0] : undefined;
-  if (!first) {
-    return { value: undefined, errors, locator: { locate: () => ({ line: 1, column: 1 }) } };
-  }
+  if (!first) return { value: undefined, errors, locator: wholeFileLocator };
   const locator = createLocator(first, source, position);
 
-  for (const extra of documents.slice(1)) {
+  for (const extra of extras) {
     if (extra.contents === null && extra.errors.length === 0) continue;
     fail(
       'multiple_documents',
@@ -101,6 +94,33 @@ export function readYaml(source: string): YamlSource {
     );
     return { value: undefined, errors, locator };
   }
+}
+
+/**
+ * The locator of {@link readYaml} on its own: where a document path sits in `source`, with the `yaml` library's
+ * positions. For callers that already have the document's data and only need an occasional location.
+ */
+export function readYamlLocator(source: string): SourceLocator {
+  const { first, position } = parseDocuments(source);
+  return first ? createLocator(first, source, position) : wholeFileLocator;
+}
+
+const wholeFileLocator: SourceLocator = { locate: () => ({ line: 1, column: 1 }) };
+
+/** Parses with the options every reader here shares, and maps offsets to 1-based line and column. */
+function parseDocuments(source: string): {
+  first: Document.Parsed | undefined;
+  extras: Document.Parsed[];
+  position: Position;
+} {
+  const lineCounter = new LineCounter();
+  const position = (offset: number): { line: number; column: number } => {
+    const { line, col } = lineCounter.linePos(Math.max(0, Math.min(offset, source.length)));
+    return { line, column: col };
+  };
+  const documents = parseAllDocuments(source, { lineCounter, ...yamlParseOptions });
+  const all = Array.isArray(documents) ? documents : [];
+  return { first: all[0], extras: all.slice(1), position };
 }
 
 function describeYamlError(message: string): string {
