@@ -39,40 +39,12 @@ export function runNetworkName(runId: string): string {
 
 /** Creates the Docker resource activities bound to a Docker client. */
 export function createDockerResourceActivities({ docker }: { docker: Docker }) {
-  /**
-   * Creates the job's workspace volume (idempotent) owned by the step user, so steps running as non-root can write
-   * to /workspace whatever image they use. Docker fills an empty named volume from the image's directory when a
-   * container that mounts it is *created*, ownership included; the housekeeping image's /workspace belongs to the
-   * step user, so creating (never starting) one container is enough. Returns the volume name.
-   */
-  async function prepareWorkspace({ runId, job, jobAttempt }: WorkspaceInput): Promise<string> {
-    const name = workspaceVolumeName(runId, job, jobAttempt);
-    try {
-      await docker.createVolume({ Name: name, Labels: { [labels.run]: runId, [labels.job]: job } });
-      const helper = await docker.createContainer({
-        name: `${name}-init`,
-        Image: housekeepingImage,
-        Cmd: ['true'],
-        Labels: { [labels.run]: runId, [labels.job]: job },
-        HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: name, Target: '/workspace' }] },
-      });
-      await helper.remove({ force: true });
-      return name;
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 409) {
-        // A retried attempt whose predecessor created the helper and died: remove it and try again.
-        await ignoreMissing(docker.getContainer(`${name}-init`).remove({ force: true }));
-      }
-      throw toApplicationFailure(wrapDockerError(error, `preparing the workspace of job '${job}'`));
-    }
-  }
-
   /** Removes a job attempt's workspace volume once the job is done with it (idempotent). */
-  async function removeWorkspace({ runId, job, jobAttempt }: WorkspaceInput): Promise<void> {
+  async function removeWorkspace(input: WorkspaceInput): Promise<void> {
     try {
-      await ignoreMissing(docker.getVolume(workspaceVolumeName(runId, job, jobAttempt)).remove());
+      await deleteWorkspace(docker, input);
     } catch (error) {
-      throw toApplicationFailure(wrapDockerError(error, `removing the workspace of job '${job}'`));
+      throw toApplicationFailure(wrapDockerError(error, `removing the workspace of job '${input.job}'`));
     }
   }
 
@@ -99,7 +71,41 @@ export function createDockerResourceActivities({ docker }: { docker: Docker }) {
     }
   }
 
-  return { prepareWorkspace, removeWorkspace, ensureRunNetwork, cleanupRun };
+  return { removeWorkspace, ensureRunNetwork, cleanupRun };
+}
+
+/**
+ * Creates a job attempt's workspace volume (idempotent) owned by the step user, so steps running as non-root can
+ * write to /workspace whatever image they use. Docker fills an empty named volume from the image's directory when a
+ * container that mounts it is *created*, ownership included; the housekeeping image's /workspace belongs to the
+ * step user, so creating (never starting) one container is enough. Returns the volume name.
+ */
+export async function ensureWorkspace(docker: Docker, { runId, job, jobAttempt }: WorkspaceInput): Promise<string> {
+  const name = workspaceVolumeName(runId, job, jobAttempt);
+  const helperName = `${name}-init`;
+  try {
+    await docker.getVolume(name).inspect();
+    return name;
+  } catch (error) {
+    if (!isDockerNotFound(error)) throw error;
+  }
+  // A crashed earlier attempt may have left its helper behind.
+  await ignoreMissing(docker.getContainer(helperName).remove({ force: true }));
+  await docker.createVolume({ Name: name, Labels: { [labels.run]: runId, [labels.job]: job } });
+  const helper = await docker.createContainer({
+    name: helperName,
+    Image: housekeepingImage,
+    Cmd: ['true'],
+    Labels: { [labels.run]: runId, [labels.job]: job },
+    HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: name, Target: '/workspace' }] },
+  });
+  await helper.remove({ force: true });
+  return name;
+}
+
+/** Removes a job attempt's workspace volume; a missing one is fine. */
+export async function deleteWorkspace(docker: Docker, { runId, job, jobAttempt }: WorkspaceInput): Promise<void> {
+  await ignoreMissing(docker.getVolume(workspaceVolumeName(runId, job, jobAttempt)).remove());
 }
 
 /** Removes containers first (they hold volumes and networks), then volumes, then networks matching a label filter. */

@@ -11,10 +11,11 @@ import { Context } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import { DockerUnavailableError, ImageNotFoundError, toApplicationFailure } from './errors';
 import type { LogStore, LogWriter } from './log-store';
-import { labels, stepContainerName } from './names';
+import { labels, stepContainerName, workspaceVolumeName } from './names';
 import { LineSplitter } from './line-splitter';
 import { classifyExit, type ExitReason } from './exit-codes';
 import { isDockerNotFound, wrapDockerError } from './docker-errors';
+import { deleteWorkspace, ensureWorkspace } from './docker-resources';
 import { createSecretMasker } from './secret-masker';
 import { createStaticSecretStore, type SecretStore } from './secrets';
 import { resolveStepTemplate, type ResolvedStep } from './step-template';
@@ -44,7 +45,10 @@ export interface RunStepInput {
   resources: { memoryBytes: number; cpus: number };
   /** `none`, or the name of the run's isolated network. */
   networkMode: string;
-  workspaceVolume: string;
+  /** Create the workspace volume first when it does not exist yet (the job's first step). */
+  prepareWorkspace?: boolean;
+  /** Remove the workspace volume when the step succeeds (the job's last step): saves the job a round trip. */
+  removeWorkspaceOnSuccess?: boolean;
   /** Lines of output kept in the result for the workflow (default 20). */
   tailLines?: number;
 }
@@ -105,16 +109,22 @@ async function runStepInContainer(deps: DockerActivityDeps, input: RunStepInput)
   const heartbeat: StepHeartbeat = { container: name, loggedUntil: previous?.loggedUntil };
 
   let container = docker.getContainer(name);
-  let state = await inspectState(container);
-  const adopted = state !== undefined;
-  if (!state) {
-    await ensureImage(docker, step.image);
+  // Only a retried activity (after a worker crash or an engine error) can find its container already there.
+  const existing = ctx.info.attempt > 1 ? await inspectState(container) : undefined;
+  const adopted = existing !== undefined;
+  if (!existing) {
+    if (input.prepareWorkspace) {
+      await ensureWorkspace(docker, { runId: input.runId, job: input.job, jobAttempt: input.jobAttempt }).catch(
+        (error: unknown) => {
+          throw wrapDockerError(error, `preparing the workspace of job '${input.job}'`);
+        },
+      );
+    }
     container = await createStepContainer(docker, name, input, step);
-    state = await inspectState(container);
-  }
-  // A container that already ran (it finished while no worker watched) is not started again: its output is still
-  // in the container's log and its exit code in its state.
-  if (state && !state.Running && state.StartedAt.startsWith('0001')) {
+    await container.start().catch(ignoreAlreadyStarted);
+  } else if (!existing.Running && existing.StartedAt.startsWith('0001')) {
+    // Created but never started. One that already ran (it finished while no worker watched) is not started
+    // again: its output is still in the container's log and its exit code in its state.
     await container.start().catch(ignoreAlreadyStarted);
   }
   const startedAt = new Date().toISOString();
@@ -122,6 +132,7 @@ async function runStepInContainer(deps: DockerActivityDeps, input: RunStepInput)
   const tail: string[] = [];
   const tailLines = input.tailLines ?? 20;
   let timedOut = false;
+  let succeeded = false;
 
   const stopForTimeout = setTimeout(() => {
     timedOut = true;
@@ -142,17 +153,19 @@ async function runStepInContainer(deps: DockerActivityDeps, input: RunStepInput)
     });
     const waited = (await container.wait()) as { StatusCode: number };
     await streamed;
-    const finalState = await inspectState(container);
     const exitCode = waited.StatusCode;
+    // Only a failure needs the container's state: to tell an OOM kill from any other exit.
+    const finalState = exitCode === 0 ? undefined : await inspectState(container);
     const oomKilled = finalState?.OOMKilled ?? false;
     const classified = classifyExit(exitCode, oomKilled);
+    succeeded = exitCode === 0 && !timedOut;
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
     return {
       outcome: timedOut ? 'timed_out' : exitCode === 0 ? 'success' : 'failed',
       exitCode,
       reason: timedOut ? 'timed_out' : classified,
       oomKilled,
-      startedAt: finalState?.StartedAt && !finalState.StartedAt.startsWith('0001') ? finalState.StartedAt : startedAt,
+      startedAt,
       finishedAt: new Date().toISOString(),
       logTail: tail,
       adopted,
@@ -167,15 +180,11 @@ async function runStepInContainer(deps: DockerActivityDeps, input: RunStepInput)
     await writer.close().catch(() => undefined);
     // The container is removed whatever happened: its output is already in the log store.
     await container.remove({ force: true, v: false }).catch(() => undefined);
-  }
-}
-
-async function ensureImage(docker: Docker, image: string): Promise<void> {
-  try {
-    await docker.getImage(image).inspect();
-  } catch (error) {
-    if (isDockerNotFound(error)) throw new ImageNotFoundError(image);
-    throw wrapDockerError(error, `inspecting image '${image}'`);
+    if (succeeded && input.removeWorkspaceOnSuccess) {
+      await deleteWorkspace(docker, { runId: input.runId, job: input.job, jobAttempt: input.jobAttempt }).catch(
+        () => undefined,
+      );
+    }
   }
 }
 
@@ -186,39 +195,53 @@ async function createStepContainer(
   step: ResolvedStep,
 ): Promise<Docker.Container> {
   try {
-    return await docker.createContainer({
-      name,
-      Image: step.image,
-      Cmd: ['/bin/sh', '-ec', step.script.join('\n')],
-      Entrypoint: [],
-      Env: Object.entries({ ...input.system, ...step.environment }).map(([key, value]) => `${key}=${value}`),
-      WorkingDir: step.workingDirectory,
-      User: stepUser,
-      Labels: {
-        [labels.run]: input.runId,
-        [labels.job]: input.job,
-        [labels.step]: input.step,
-        [labels.attempt]: String(input.attempt),
-      },
-      HostConfig: {
-        Init: true,
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges'],
-        Privileged: false,
-        PidsLimit: 512,
-        Memory: input.resources.memoryBytes,
-        MemorySwap: input.resources.memoryBytes,
-        NanoCpus: Math.round(input.resources.cpus * 1e9),
-        NetworkMode: input.networkMode,
-        Mounts: [{ Type: 'volume', Source: input.workspaceVolume, Target: '/workspace' }],
-        LogConfig: { Type: 'json-file', Config: {} },
-      },
-    });
+    const volume = workspaceVolumeName(input.runId, input.job, input.jobAttempt);
+    return await docker.createContainer(stepContainerOptions(name, input, step, volume));
   } catch (error) {
-    if (isDockerNotFound(error)) throw new ImageNotFoundError(step.image);
+    if (isDockerNotFound(error) && /no such image/i.test(String((error as Error).message))) {
+      throw new ImageNotFoundError(step.image);
+    }
     if ((error as { statusCode?: number }).statusCode === 409) return docker.getContainer(name);
     throw wrapDockerError(error, `creating the container for step '${input.step}'`);
   }
+}
+
+/** The container of a step: its command, environment, labels and the security defaults of DESIGN.md §5. */
+export function stepContainerOptions(
+  name: string,
+  input: RunStepInput,
+  step: Pick<ResolvedStep, 'image' | 'script' | 'environment' | 'workingDirectory'>,
+  workspaceVolume: string,
+): Docker.ContainerCreateOptions {
+  return {
+    name,
+    Image: step.image,
+    Cmd: ['/bin/sh', '-ec', step.script.join('\n')],
+    Entrypoint: [],
+    Env: Object.entries({ ...input.system, ...step.environment }).map(([key, value]) => `${key}=${value}`),
+    WorkingDir: step.workingDirectory,
+    User: stepUser,
+    Labels: {
+      [labels.run]: input.runId,
+      [labels.job]: input.job,
+      [labels.step]: input.step,
+      [labels.attempt]: String(input.attempt),
+    },
+    HostConfig: {
+      // docker-init as PID 1 forwards SIGTERM to the script, so a timeout can end it gracefully.
+      Init: true,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+      PidsLimit: 512,
+      Memory: input.resources.memoryBytes,
+      MemorySwap: input.resources.memoryBytes,
+      NanoCpus: Math.round(input.resources.cpus * 1e9),
+      NetworkMode: input.networkMode,
+      Mounts: [{ Type: 'volume', Source: workspaceVolume, Target: '/workspace' }],
+      LogConfig: { Type: 'json-file', Config: {} },
+    },
+  };
 }
 
 /** Follows the container's log from `loggedUntil` (or the start) into the log store until the container exits. */

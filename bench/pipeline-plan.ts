@@ -1,11 +1,13 @@
 /**
  * Parse + validate + plan of generated pipelines with 100, 1,000 and 5,000 jobs: a random DAG (each job depends
- * on about 3 earlier jobs) with 3 steps per job. Prints the median of several runs per size and the time per
- * job relative to the 100-job case (≈1.0 means linear growth). Run: `npx tsx bench/pipeline-plan.ts`.
+ * on about 3 earlier jobs, so many dependencies are redundant and reported as warnings) with 3 steps per job.
+ * Prints, per size, the median of several runs with the default (fast) YAML reader and with the exact one
+ * (`yamlEngine: 'exact'`, the `yaml` library) measured in the same run, their ratio, and the time per job
+ * relative to the 100-job case (≈1.0 means linear growth). Run: `npx tsx bench/pipeline-plan.ts`.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { performance } from 'node:perf_hooks';
-import { LineCounter, parseAllDocuments } from 'yaml';
-import { createPlan, parsePipeline } from '../pipeline';
+import { createPlan, parsePipeline, type ParseOptions } from '../pipeline';
 
 /** Deterministic PRNG so every run benchmarks the same pipelines. */
 function random(seed: number): () => number {
@@ -48,45 +50,39 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }
 
-/** The YAML library alone (tokenise + compose with positions), to show how much of the total it is. */
-function measureYaml(source: string): number {
+function measure(source: string, options: ParseOptions): number {
   const start = performance.now();
-  parseAllDocuments(source, { lineCounter: new LineCounter(), merge: true });
-  return performance.now() - start;
-}
-
-function measure(source: string): number {
-  const start = performance.now();
-  const result = parsePipeline(source);
+  const result = parsePipeline(source, options);
   if (!result.valid) throw new Error(`generated pipeline is invalid: ${result.errors[0]?.message}`);
   createPlan(result.pipeline);
   return performance.now() - start;
 }
 
 const sizes = [100, 1000, 5000];
-const runs = 9;
-const rows: Array<{ jobs: number; bytes: number; medianMs: number; yamlMs: number; perJobUs: number }> = [];
+const runs = 11;
+const rows: Array<{ jobs: number; bytes: number; fastMs: number; exactMs: number; perJobUs: number }> = [];
 for (const jobs of sizes) {
   const source = generatePipeline(jobs);
-  measure(source);
-  measure(source);
-  const times = Array.from({ length: runs }, () => measure(source));
-  const yamlTimes = Array.from({ length: runs }, () => measureYaml(source));
-  const medianMs = median(times);
-  rows.push({ jobs, bytes: source.length, medianMs, yamlMs: median(yamlTimes), perJobUs: (medianMs * 1000) / jobs });
+  if (!isDeepStrictEqual(parsePipeline(source), parsePipeline(source, { yamlEngine: 'exact' })))
+    throw new Error(`the two YAML readers disagree on the ${jobs}-job pipeline`);
+  for (let warmUp = 0; warmUp < 2; warmUp++) measure(source, {});
+  const fast = Array.from({ length: runs }, () => measure(source, {}));
+  measure(source, { yamlEngine: 'exact' });
+  const exact = Array.from({ length: runs }, () => measure(source, { yamlEngine: 'exact' }));
+  const fastMs = median(fast);
+  rows.push({ jobs, bytes: source.length, fastMs, exactMs: median(exact), perJobUs: (fastMs * 1000) / jobs });
 }
 const base = rows[0]?.perJobUs ?? 1;
-process.stdout.write(
-  `parse + validate + plan, median of ${runs} runs (after 2 warm-up runs), node ${process.version}\n`,
-);
-process.stdout.write('jobs    file size   median ms   of which YAML lib ms   µs/job   per-job vs 100\n');
+process.stdout.write(`parse + validate + plan, median of ${runs} runs (after warm-up runs), node ${process.version}\n`);
+process.stdout.write('jobs    file size   median ms   exact-YAML ms   exact/fast   µs/job   per-job vs 100\n');
 for (const row of rows) {
   process.stdout.write(
     [
       String(row.jobs).padStart(5),
       `${(row.bytes / 1024).toFixed(0)} KiB`.padStart(10),
-      row.medianMs.toFixed(1).padStart(10),
-      row.yamlMs.toFixed(1).padStart(21),
+      row.fastMs.toFixed(1).padStart(10),
+      row.exactMs.toFixed(1).padStart(14),
+      `${(row.exactMs / row.fastMs).toFixed(1)}×`.padStart(11),
       row.perJobUs.toFixed(1).padStart(7),
       (row.perJobUs / base).toFixed(2).padStart(15),
     ].join('  ') + '\n',

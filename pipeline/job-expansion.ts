@@ -199,8 +199,7 @@ function substituteStep(
     step: environmentValues(raw.environment),
     matrix,
   });
-  const stepLayer = scope.layerIndex.step ?? 0;
-  return substituteTree(step, path, scope, report, (key) => (key === 'environment' ? stepLayer : undefined));
+  return substituteTree(step, path, scope, report, scope.layerIndex.step ?? 0);
 }
 
 function readDependencies(

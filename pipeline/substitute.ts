@@ -11,26 +11,44 @@ const booleanFields = new Set(['continue_on_failure', 'fail_fast']);
 
 /**
  * Substitutes variables and `${{ }}` expressions in every string of a raw YAML value, returning a new value
- * (inputs are never modified). Keys are not substituted. Environment mappings go through
- * {@link substituteEnvironment} so that their entries resolve as definitions.
+ * (inputs are never modified). Keys are not substituted. With `environmentLayer`, the value's own `environment`
+ * mapping goes through {@link substituteEnvironment} at that layer so that its entries resolve as definitions.
  */
 export function substituteTree(
   value: unknown,
   path: PathSegment[],
   scope: Scope,
   report: ProblemReporter,
-  environmentLayer?: (key: string) => number | undefined,
+  environmentLayer?: number,
 ): unknown {
   if (typeof value === 'string') return substituteString(value, path, scope, report);
-  if (Array.isArray(value)) return value.map((item, index) => substituteTree(item, [...path, index], scope, report));
+  if (Array.isArray(value)) {
+    const items: unknown[] = [];
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
+      items.push(unchanged(item) ? item : substituteTree(item, [...path, index], scope, report));
+    }
+    return items;
+  }
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(
-    Object.entries(value).map(([key, item]) => {
-      const layer = environmentLayer?.(key);
-      if (layer !== undefined) return [key, substituteEnvironment(item, [...path, key], scope, layer, report)];
-      return [key, substituteTree(item, [...path, key], scope, report)];
-    }),
-  );
+  const result: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    let substituted: unknown;
+    if (environmentLayer !== undefined && key === 'environment')
+      substituted = substituteEnvironment(item, [...path, key], scope, environmentLayer, report);
+    else substituted = unchanged(item) ? item : substituteTree(item, [...path, key], scope, report);
+    // An own property even for `__proto__`, as Object.fromEntries would make it.
+    if (key === '__proto__')
+      Object.defineProperty(result, key, { value: substituted, writable: true, enumerable: true, configurable: true });
+    else result[key] = substituted;
+  }
+  return result;
+}
+
+/** Values substitution returns as they are: scalars other than strings, and strings without a `$`. */
+function unchanged(value: unknown): boolean {
+  return typeof value === 'string' ? !value.includes('$') : typeof value !== 'object' || value === null;
 }
 
 /**

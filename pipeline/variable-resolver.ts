@@ -55,6 +55,29 @@ export interface ResolveProblem {
 }
 
 const maxResolutionDepth = 32;
+/** What `layerValue` returns for a layer without the variable. */
+const absent = Symbol('absent');
+
+type ParsedTemplate = Readonly<ReturnType<typeof parseTemplate>>;
+/**
+ * Parsed templates by text. The same strings recur in every step and job of a pipeline (an image such as
+ * `${REGISTRY}/builder:${VERSION}`, a script line), and every scope resolves them afresh; parsing is a pure
+ * function of the text, so sharing the (never modified) result changes nothing but the time.
+ */
+const parsedTemplates = new Map<string, ParsedTemplate>();
+const maxCachedTemplates = 10_000;
+const maxCachedTemplateLength = 2_000;
+
+function parseTemplateOnce(text: string): ParsedTemplate {
+  const cached = parsedTemplates.get(text);
+  if (cached) return cached;
+  const parsed = parseTemplate(text);
+  if (text.length <= maxCachedTemplateLength) {
+    if (parsedTemplates.size >= maxCachedTemplates) parsedTemplates.clear();
+    parsedTemplates.set(text, parsed);
+  }
+  return parsed;
+}
 
 /**
  * Resolves variables in string fields for one scope (a step, a job or the pipeline). Caches each variable's
@@ -76,7 +99,7 @@ export class VariableResolver {
   resolve(text: string, definition?: { name: string; layer: number }): { text: string; problems: ResolveProblem[] } {
     if (!hasReferences(text)) return { text: this.literal(text), problems: [] };
     const problems: ResolveProblem[] = [];
-    const { segments, errors } = parseTemplate(text);
+    const { segments, errors } = parseTemplateOnce(text);
     for (const error of errors) {
       problems.push({
         code: 'variable_syntax',
@@ -154,7 +177,6 @@ export class VariableResolver {
     const value = this.lookup(reference, problems, definition);
     if (value === 'deferred') return this.deferredReference(reference, problems, definition);
     if (value === 'failed') return reference.raw;
-    const argument = (): string => this.emit(reference.argument ?? [], problems, definition);
     switch (reference.operator) {
       case undefined:
         if (value === undefined) {
@@ -163,9 +185,9 @@ export class VariableResolver {
         }
         return value;
       case ':-':
-        return value === undefined || value === '' ? argument() : value;
+        return value === undefined || value === '' ? this.emit(reference.argument ?? [], problems, definition) : value;
       case ':+':
-        return value === undefined || value === '' ? '' : argument();
+        return value === undefined || value === '' ? '' : this.emit(reference.argument ?? [], problems, definition);
       case '/':
       case '//': {
         if (value === undefined) {
@@ -173,7 +195,7 @@ export class VariableResolver {
           return reference.raw;
         }
         const pattern = this.literal(reference.pattern ?? '');
-        const replacement = argument();
+        const replacement = this.emit(reference.argument ?? [], problems, definition);
         return reference.operator === '//'
           ? value.split(pattern).join(replacement)
           : value.replace(pattern, () => replacement);
@@ -205,17 +227,32 @@ export class VariableResolver {
     // Definitions are scoped lexically: a value defined in a layer sees the runtime variables, its own layer and
     // the layers below it — and, for its own name, only the layers below (`PATH: ${PATH}:/x`).
     const start = definition ? definition.layer + (definition.name === plainName ? 1 : 0) : 0;
-    const order = definition ? [0, ...range(start, layers.length)] : range(0, layers.length);
-    for (const index of order) {
-      const layer = layers[index];
-      if (!layer || !Object.prototype.hasOwnProperty.call(layer.values, plainName)) continue;
-      if (name.startsWith('vars.') && layer.source !== 'runtime') continue;
-      const raw = layer.values[plainName] ?? '';
-      if (layer.literal) return this.literal(raw);
-      return this.definitionValue(plainName, index, raw, problems, reference);
+    // The runtime layer (0) first, then `start` and the layers below it.
+    if (start > 0) {
+      const value = this.layerValue(0, plainName, problems, reference);
+      if (value !== absent) return value;
+    }
+    for (let index = start; index < layers.length; index++) {
+      const value = this.layerValue(index, plainName, problems, reference);
+      if (value !== absent) return value;
     }
     if (this.options.deferred?.has(plainName) && !this.options.final) return 'deferred';
     return undefined;
+  }
+
+  /** The value of `name` from one layer, or `absent` when the layer does not define it (for this reference). */
+  private layerValue(
+    index: number,
+    name: string,
+    problems: ResolveProblem[],
+    reference: VariableReference,
+  ): string | 'failed' | typeof absent {
+    const layer = this.options.layers[index];
+    if (!layer || !Object.prototype.hasOwnProperty.call(layer.values, name)) return absent;
+    if (reference.name.startsWith('vars.') && layer.source !== 'runtime') return absent;
+    const raw = layer.values[name] ?? '';
+    if (layer.literal) return this.literal(raw);
+    return this.definitionValue(name, index, raw, problems, reference);
   }
 
   private definitionValue(
@@ -306,10 +343,4 @@ export class VariableResolver {
       raw: reference.raw,
     };
   }
-}
-
-function range(from: number, to: number): number[] {
-  const values: number[] = [];
-  for (let index = from; index < to; index++) values.push(index);
-  return values;
 }

@@ -68,8 +68,15 @@ function parseUntil(
       return { segments, end: index + 1, closed: true };
     }
     if (character !== '$') {
-      literal += character;
-      index++;
+      // Take the whole run of plain text up to the next `$` (or the closing brace) at once.
+      let next = text.indexOf('$', index);
+      if (next === -1) next = text.length;
+      if (stopAtBrace) {
+        const brace = text.indexOf('}', index);
+        if (brace !== -1 && brace < next) next = brace;
+      }
+      literal += text.slice(index, next);
+      index = next;
       continue;
     }
     if (text.startsWith('$${', index)) {

@@ -23,7 +23,11 @@ type ScalarNode = ScalarEvent;
 interface MappingNode {
   kind: 'mapping';
   start: number;
-  entries: Map<string, { key: ScalarNode; value: SourceNode }>;
+  /** The keys in order; entry `i` has its key node at `nodes[2i]` and its value node at `nodes[2i + 1]`. */
+  keys: string[];
+  nodes: SourceNode[];
+  /** Entry index by key, built on the first lookup in a large mapping. */
+  index?: Map<string, number>;
 }
 interface SequenceNode {
   kind: 'sequence';
@@ -47,8 +51,9 @@ const mayResolveToNonString = /^[-+.0-9~nNtTfF]/;
  * is always one `readYaml` would give for the same text: a value, no errors, and the same locations.
  */
 export function readYamlFast(source: string): YamlSource | undefined {
-  // The `yaml` library treats a byte-order mark and a lone carriage return in its own way; leave them to it.
-  if (source.includes('\uFEFF') || /\r(?!\n)/.test(source)) return undefined;
+  // The `yaml` library treats a byte-order mark, a lone carriage return and a tab among the indentation (which
+  // js-yaml sometimes accepts) in its own way; leave them to it.
+  if (source.includes('\uFEFF') || /\r(?!\n)/.test(source) || /^[ ?:-]*\t/m.test(source)) return undefined;
   let events: ReturnType<typeof parseEvents>;
   try {
     events = parseEvents(source, { maxDepth: maxNestingDepth + 1 });
@@ -95,7 +100,8 @@ function compose(
     if (text in mapping.value)
       Object.defineProperty(mapping.value, text, { value, writable: true, enumerable: true, configurable: true });
     else mapping.value[text] = value;
-    mapping.node.entries.set(text, { key: keyNode, value: node });
+    mapping.node.keys.push(text);
+    mapping.node.nodes.push(keyNode, node);
     return true;
   };
 
@@ -110,7 +116,7 @@ function compose(
         if (event.tagStart !== -1 || event.anchorStart !== -1 || stack.length >= maxNestingDepth) return undefined;
         const frame: Frame =
           event.type === EVENT_ID.MAPPING
-            ? { node: { kind: 'mapping', start: event.start, entries: new Map() }, value: {}, key: undefined }
+            ? { node: { kind: 'mapping', start: event.start, keys: [], nodes: [] }, value: {}, key: undefined }
             : { node: { kind: 'sequence', start: event.start, items: [] }, value: [] };
         if (!attach(frame.value, frame.node)) return undefined;
         stack.push(frame);
@@ -139,17 +145,34 @@ const declined = Symbol('declined');
 
 /** The value of a scalar as the `yaml` library's core schema resolves it. */
 function scalarValue(event: ScalarEvent, source: string): unknown {
+  if (event.style <= SCALAR_STYLE.DOUBLE_QUOTED && foldsDifferently(event, source)) return declined;
   const text = getScalarValue(source, event);
   if (event.style !== SCALAR_STYLE.PLAIN) return text;
   if (text !== '' && !mayResolveToNonString.test(text)) return text;
   return resolvePlainScalar(text);
 }
 
+/**
+ * Whether a multi-line plain or quoted scalar folds in a way the two libraries are known to read differently: an
+ * escaped line break (`\` at the end of a line) or a blank line inside it.
+ */
+function foldsDifferently(event: ScalarEvent, source: string): boolean {
+  if (!spansLines(event, source)) return false;
+  const raw = source.slice(event.valueStart, event.valueEnd);
+  return /\n[ \t]*\r?\n/.test(raw) || (event.style === SCALAR_STYLE.DOUBLE_QUOTED && /\\\r?\n/.test(raw));
+}
+
+function spansLines(event: ScalarEvent, source: string): boolean {
+  if (event.valueStart < 0) return false;
+  const newline = source.indexOf('\n', event.valueStart);
+  return newline !== -1 && newline < event.valueEnd;
+}
+
 /** A mapping key as text, or `undefined` when it is not a string the fast path can take. */
 function keyText(event: ScalarEvent, source: string): string | undefined {
   if (event.valueStart < 0 || event.valueEnd - event.valueStart > maxKeyLength) return undefined;
   // A multi-line key is an error for the `yaml` library in most places; let it decide.
-  if (source.slice(event.valueStart, event.valueEnd).includes('\n')) return undefined;
+  if (spansLines(event, source)) return undefined;
   const value = scalarValue(event, source);
   // `<<` is a merge key (and the locator follows merges for any key spelt so).
   if (typeof value !== 'string' || value === '<<') return undefined;
@@ -180,6 +203,16 @@ function scalarRange(node: ScalarNode, source: string): [number, number] | undef
   const quote = node.style === SCALAR_STYLE.SINGLE_QUOTED ? "'" : node.style === SCALAR_STYLE.DOUBLE_QUOTED ? '"' : '';
   if (quote === '' || source[node.valueStart - 1] !== quote || source[node.valueEnd] !== quote) return undefined;
   return [node.valueStart - 1, node.valueEnd + 1];
+}
+
+/** Where `key` is among a mapping's entries, or -1. */
+function entryIndex(mapping: MappingNode, key: string): number {
+  if (mapping.keys.length <= 16) return mapping.keys.indexOf(key);
+  if (!mapping.index) {
+    mapping.index = new Map();
+    mapping.keys.forEach((text, index) => mapping.index?.set(text, index));
+  }
+  return mapping.index.get(key) ?? -1;
 }
 
 function isScalarNode(node: SourceNode): node is ScalarNode {
@@ -220,13 +253,13 @@ function createFastLocator(root: MappingNode, source: string): SourceLocator {
           break;
         }
         if (node.kind === 'mapping') {
-          const entry = node.entries.get(String(segment));
-          if (!entry) {
+          const entry = entryIndex(node, String(segment));
+          if (entry < 0) {
             complete = false;
             break;
           }
-          key = entry.key;
-          node = entry.value;
+          key = node.nodes[2 * entry] as ScalarNode;
+          node = node.nodes[2 * entry + 1] as SourceNode;
         } else if (typeof segment === 'number' && segment < node.items.length) {
           node = node.items[segment] as SourceNode;
         } else {

@@ -71,3 +71,15 @@ export async function runWorkers(workers: Worker[]): Promise<void> {
     await Promise.allSettled(runs);
   }
 }
+
+/** Runs Conveyor's workers while `body` runs, then shuts them down (tests and benchmarks). */
+export async function withConveyorWorkers<T>(deps: ConveyorWorkerDeps, body: () => Promise<T>): Promise<T> {
+  const workers = await createConveyorWorkers(deps);
+  const running = runWorkers(workers);
+  try {
+    return await body();
+  } finally {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  }
+}

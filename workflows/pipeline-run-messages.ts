@@ -14,6 +14,11 @@ export interface RunOptions {
   retryBackoff?: { initialSeconds: number; maxSeconds: number };
   /** How long a step activity may go without a heartbeat before Temporal retries it elsewhere (default 20 s). */
   heartbeatTimeoutSeconds?: number;
+  /**
+   * Jobs run inline in the run's workflow while its estimated history stays within this many events, else as
+   * child workflows (default 10,000; 0 always uses children).
+   */
+  inlineEventBudget?: number;
 }
 
 /** Input of `pipelineRun`. */

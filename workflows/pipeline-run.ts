@@ -21,6 +21,7 @@ import {
 } from '@temporalio/workflow';
 import { createPlan, decideJob, ReadySet, type FinishedJob, type JobModel } from '../pipeline';
 import type { createDockerResourceActivities } from '../activities/docker-resources';
+import { runJob } from './job-runner';
 import { pipelineJob } from './pipeline-job';
 import {
   statusQuery,
@@ -33,6 +34,19 @@ import { statusKey } from './search-attributes';
 import { childWorkflowId } from './workflow-ids';
 
 type ResourceActivities = ReturnType<typeof createDockerResourceActivities>;
+
+/**
+ * Jobs run inline in this workflow — fewer round trips, and the status query shows their steps live — unless the
+ * pipeline is so large that this history would grow past this many events; then each job runs as a `pipelineJob`
+ * child workflow and adds only a few events here (bench/large-pipeline.ts measures both).
+ */
+export const inlineEventBudget = 10_000;
+
+/** About how many history events a pipeline's jobs add when run inline: a job timer, ~6 events per step attempt. */
+export function estimatedInlineEvents(jobs: readonly JobModel[]): number {
+  const stepAttempts = (job: JobModel) => job.steps.reduce((sum, step) => sum + 1 + step.retryCount, 0);
+  return jobs.reduce((sum, job) => sum + (2 + 6 * stepAttempts(job)) * (1 + job.retryCount), 0);
+}
 
 /** Runs a pipeline to completion and returns every job's outcome. */
 export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunStatus> {
@@ -131,35 +145,35 @@ async function walkDag(input: PipelineRunInput, status: PipelineRunStatus, netwo
     running.size < (pipeline.maxParallel ?? Infinity) &&
     (runningPerMatrix.get(job.baseName) ?? 0) < (job.strategy?.maxParallel ?? Infinity);
 
+  const inline = estimatedInlineEvents(pipeline.jobs) <= (input.options?.inlineEventBudget ?? inlineEventBudget);
   const start = (job: JobModel, index: number) => {
     const state = status.jobs[job.name]!;
-    const workflowId = childWorkflowId(runId, index, job.name);
-    Object.assign(state, { status: 'running', workflowId, startedAt: new Date().toISOString() });
+    const jobInput = {
+      runId,
+      pipelineName: pipeline.name,
+      globalEnv: pipeline.globalEnv,
+      job,
+      networkName: job.network === 'isolated' ? networkName : undefined,
+      options: input.options,
+    };
+    Object.assign(state, { status: 'running', startedAt: new Date().toISOString() });
     runningPerMatrix.set(job.baseName, (runningPerMatrix.get(job.baseName) ?? 0) + 1);
     const scope = new CancellationScope();
     const promise = scope
       .run(async () => {
+        if (inline) return runJob(jobInput, state);
+        const workflowId = childWorkflowId(runId, index, job.name);
+        state.workflowId = workflowId;
         const child = await startChild(pipelineJob, {
           workflowId,
-          args: [
-            {
-              runId,
-              pipelineName: pipeline.name,
-              globalEnv: pipeline.globalEnv,
-              job,
-              networkName: job.network === 'isolated' ? networkName : undefined,
-              options: input.options,
-            },
-          ],
+          args: [jobInput],
           cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
           staticSummary: `job ${job.name}`,
         });
-        return child.result();
+        status.jobs[job.name] = { ...(await child.result()), workflowId };
       })
       .then(
-        (result) => {
-          status.jobs[job.name] = { ...result, workflowId };
-        },
+        () => undefined,
         (error: unknown) => {
           if (!isCancellation(error)) throw error;
           Object.assign(state, { status: 'cancelled', finishedAt: new Date().toISOString() });

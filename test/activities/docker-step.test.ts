@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { createDockerStepActivities, type RunStepInput, type RunStepResult } from '../../activities/docker-step';
@@ -13,8 +13,7 @@ import { docker, leftoversOf, logs } from '../helpers/temporal';
 
 const runId = `test-step-${randomUUID().slice(0, 8)}`;
 const { runStep } = createDockerStepActivities({ docker, logs, heartbeatMs: 200 });
-const { prepareWorkspace, cleanupRun } = createDockerResourceActivities({ docker });
-let workspaceVolume = '';
+const { cleanupRun } = createDockerResourceActivities({ docker });
 
 function stepInput(overrides: Partial<RunStepInput>): RunStepInput {
   return {
@@ -31,7 +30,7 @@ function stepInput(overrides: Partial<RunStepInput>): RunStepInput {
     graceSeconds: 2,
     resources: { memoryBytes: 256 * 1024 * 1024, cpus: 1 },
     networkMode: 'none',
-    workspaceVolume,
+    prepareWorkspace: true,
     ...overrides,
   };
 }
@@ -47,9 +46,6 @@ async function logLines(step: string): Promise<{ stream: string; line: string }[
 }
 
 describe('runStep (real Docker engine)', () => {
-  before(async () => {
-    workspaceVolume = (await new MockActivityEnvironment().run(prepareWorkspace, { runId, job: 'job' })) as string;
-  });
   after(async () => {
     await new MockActivityEnvironment().run(cleanupRun, { runId });
     assert.deepEqual(await leftoversOf(runId), []);
@@ -83,6 +79,19 @@ describe('runStep (real Docker engine)', () => {
     assert.deepEqual(result.logTail, ['1000', 'CapEff:\t0000000000000000']);
     const read = stepInput({ script: ['cat /workspace/file'] });
     assert.deepEqual((await runStepNow(read)).logTail, ['kept']);
+  });
+
+  it('removes the workspace after a last step that succeeds, and keeps it after one that fails', async () => {
+    const job = `job-${randomUUID().slice(0, 6)}`;
+    const volumeExists = async () =>
+      (await docker.listVolumes({ filters: { label: [`conveyor.run=${runId}`, `conveyor.job=${job}`] } })).Volumes
+        .length > 0;
+    const failing = await runStepNow(stepInput({ job, script: ['exit 1'], removeWorkspaceOnSuccess: true }));
+    assert.equal(failing.outcome, 'failed');
+    assert.equal(await volumeExists(), true, 'a retry may still need the workspace');
+    const passing = await runStepNow(stepInput({ job, script: ['true'], removeWorkspaceOnSuccess: true }));
+    assert.equal(passing.outcome, 'success');
+    assert.equal(await volumeExists(), false);
   });
 
   it('reports a failing script as a result with its exit code, not as an exception', async () => {

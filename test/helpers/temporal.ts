@@ -11,7 +11,7 @@ import Docker from 'dockerode';
 import { createFsLogStore, type LogStore } from '../../activities/log-store';
 import { createStaticSecretStore } from '../../activities/secrets';
 import { loadConfig } from '../../workers/config';
-import { createConveyorWorkers, runWorkers } from '../../workers/create-workers';
+import { withConveyorWorkers } from '../../workers/create-workers';
 
 // Worker state changes and expected activity failures are noise in test output; errors still show.
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -52,23 +52,19 @@ export async function withWorkers<T>(
   options: { heartbeatMs?: number; secrets?: Record<string, string> } = {},
 ): Promise<T> {
   const env = await testEnvironment();
-  const workers = await createConveyorWorkers({
-    connection: env.nativeConnection,
-    namespace: config.temporal.namespace,
-    taskQueue,
-    docker,
-    logs,
-    workflowBundle: await workflowBundle(),
-    heartbeatMs: options.heartbeatMs,
-    secrets: createStaticSecretStore(options.secrets ?? {}),
-  });
-  const running = runWorkers(workers);
-  try {
-    return await body();
-  } finally {
-    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running;
-  }
+  return withConveyorWorkers(
+    {
+      connection: env.nativeConnection,
+      namespace: config.temporal.namespace,
+      taskQueue,
+      docker,
+      logs,
+      workflowBundle: await workflowBundle(),
+      heartbeatMs: options.heartbeatMs,
+      secrets: createStaticSecretStore(options.secrets ?? {}),
+    },
+    body,
+  );
 }
 
 /** Closes the shared environment (call from a top-level `after`). */

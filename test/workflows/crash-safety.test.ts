@@ -71,44 +71,47 @@ describe('crash safety', () => {
     }
   });
 
-  it('cancels a run: its running containers are gone within seconds and its jobs end cancelled', async () => {
-    const env = await testEnvironment();
-    const taskQueue = uniqueTaskQueue('cancel');
-    const runId = `run-test-${taskQueue}`;
-    const worker = await startWorkerProcess(taskQueue);
-    try {
-      const handle = await env.client.workflow.start('pipelineRun', {
-        taskQueue,
-        workflowId: runId,
-        args: [
-          {
-            pipeline: pipeline('cancel', [
-              job('a', [step('sleep', ['sleep 600'])]),
-              job('b', [step('sleep', ['sleep 600'])]),
-              job('c', [step('after', ['true'])], { dependsOn: ['a'] }),
-            ]),
-            vars: {},
-            trigger: 'test',
-            options: fastOptions,
-          },
-        ],
-      });
-      await waitForRunningStep(runId, 'sleep');
-      await delay(500);
-      const requested = Date.now();
-      await handle.cancel();
-      await assert.rejects(handle.result(), /cancel/i);
-      assert.ok(Date.now() - requested < 15_000, `cleanup took ${Date.now() - requested} ms`);
-      assert.deepEqual(await leftoversOf(runId), []);
-      assert.equal((await handle.describe()).status.name, 'CANCELLED');
-      const status = await handle.query(statusQuery);
-      assert.equal(status.status, 'cancelled');
-      assert.deepEqual(
-        Object.values(status.jobs).map((jobState) => jobState.status),
-        ['cancelled', 'cancelled', 'cancelled'],
-      );
-    } finally {
-      await worker.stop();
-    }
-  });
+  for (const inlineEventBudget of [undefined, 0]) {
+    const mode = inlineEventBudget === 0 ? 'child-workflow jobs' : 'inline jobs';
+    it(`cancels a run (${mode}): its running containers are gone within seconds and its jobs end cancelled`, async () => {
+      const env = await testEnvironment();
+      const taskQueue = uniqueTaskQueue('cancel');
+      const runId = `run-test-${taskQueue}`;
+      const worker = await startWorkerProcess(taskQueue);
+      try {
+        const handle = await env.client.workflow.start('pipelineRun', {
+          taskQueue,
+          workflowId: runId,
+          args: [
+            {
+              pipeline: pipeline('cancel', [
+                job('a', [step('sleep', ['sleep 600'])]),
+                job('b', [step('sleep', ['sleep 600'])]),
+                job('c', [step('after', ['true'])], { dependsOn: ['a'] }),
+              ]),
+              vars: {},
+              trigger: 'test',
+              options: { ...fastOptions, inlineEventBudget },
+            },
+          ],
+        });
+        await waitForRunningStep(runId, 'sleep');
+        await delay(500);
+        const requested = Date.now();
+        await handle.cancel();
+        await assert.rejects(handle.result(), /cancel/i);
+        assert.ok(Date.now() - requested < 15_000, `cleanup took ${Date.now() - requested} ms`);
+        assert.deepEqual(await leftoversOf(runId), []);
+        assert.equal((await handle.describe()).status.name, 'CANCELLED');
+        const status = await handle.query(statusQuery);
+        assert.equal(status.status, 'cancelled');
+        assert.deepEqual(
+          Object.values(status.jobs).map((jobState) => jobState.status),
+          ['cancelled', 'cancelled', 'cancelled'],
+        );
+      } finally {
+        await worker.stop();
+      }
+    });
+  }
 });

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { findTool } from '../../client/dev/processes';
 import { runCommand } from '../helpers/cli';
 import { job, pipeline, step } from '../helpers/models';
-import { overlapped, runPipeline } from '../helpers/runs';
+import { fastOptions, overlapped, runPipeline } from '../helpers/runs';
 import { closeTestEnvironment, config, docker, leftoversOf, logs } from '../helpers/temporal';
 
 /**
@@ -167,39 +167,44 @@ describe('run behaviour', () => {
     assert.equal(status.jobs.unlisted?.steps[0]?.attempts, 1);
   });
 
-  it('masks a secret in the log store, in the run status and in Temporal history, even when printed in pieces', async () => {
-    const secret = 's3cr3t-value-9f8e';
-    const { runId, status } = await runPipeline(
-      pipeline('secrets', [
-        job('use', [
-          step(
-            'print',
-            [
-              'echo "token=$TOKEN"',
-              // The value leaves the container in two writes, so it reaches the worker in two chunks.
-              'printf "%s" "$(echo "$TOKEN" | cut -c1-6)"; sleep 0.5; printf "%s\\n" "$(echo "$TOKEN" | cut -c7-)"',
-              'exit 2',
-            ],
-            { environment: { TOKEN: '${secrets.API_TOKEN}' } },
-          ),
+  for (const inlineEventBudget of [undefined, 0]) {
+    it(`masks a secret in the log store, the run status and Temporal history, even when printed in pieces (${inlineEventBudget === 0 ? 'child-workflow jobs' : 'inline jobs'})`, async () => {
+      const secret = 's3cr3t-value-9f8e';
+      const { runId, status } = await runPipeline(
+        pipeline('secrets', [
+          job('use', [
+            step(
+              'print',
+              [
+                'echo "token=$TOKEN"',
+                // The value leaves the container in two writes, so it reaches the worker in two chunks.
+                'printf "%s" "$(echo "$TOKEN" | cut -c1-6)"; sleep 0.5; printf "%s\\n" "$(echo "$TOKEN" | cut -c7-)"',
+                'exit 2',
+              ],
+              { environment: { TOKEN: '${secrets.API_TOKEN}' } },
+            ),
+          ]),
         ]),
-      ]),
-      { secrets: { API_TOKEN: secret } },
-    );
-    assert.equal(status.jobs.use?.status, 'failed');
-    const { records } = await logs.read(runId);
-    assert.deepEqual(
-      records.map((record) => record.line),
-      ['token=***', '***'],
-    );
-    assert.doesNotMatch(JSON.stringify(status), new RegExp(secret));
-    for (const workflowId of [runId, status.jobs.use?.workflowId ?? '']) {
-      const history = await shownHistory(workflowId);
-      assert.match(history, /API_TOKEN/, 'the decoded history holds the reference, so the check below can fail');
-      assert.doesNotMatch(history, new RegExp(secret));
-    }
-    assert.equal((await docker.listContainers({ all: true, filters: { label: [`conveyor.run=${runId}`] } })).length, 0);
-  });
+        { secrets: { API_TOKEN: secret }, runOptions: { ...fastOptions, inlineEventBudget } },
+      );
+      assert.equal(status.jobs.use?.status, 'failed');
+      const { records } = await logs.read(runId);
+      assert.deepEqual(
+        records.map((record) => record.line),
+        ['token=***', '***'],
+      );
+      assert.doesNotMatch(JSON.stringify(status), new RegExp(secret));
+      for (const workflowId of [runId, ...(status.jobs.use?.workflowId ? [status.jobs.use.workflowId] : [])]) {
+        const history = await shownHistory(workflowId);
+        assert.match(history, /API_TOKEN/, 'the decoded history holds the reference, so the check below can fail');
+        assert.doesNotMatch(history, new RegExp(secret));
+      }
+      assert.equal(
+        (await docker.listContainers({ all: true, filters: { label: [`conveyor.run=${runId}`] } })).length,
+        0,
+      );
+    });
+  }
 
   it('fails a step that uses a secret the worker does not have, naming it', async () => {
     const { status } = await runPipeline(

@@ -1,0 +1,137 @@
+/**
+ * What the run benchmarks share: statistics, a Temporal connection to the embedded stack, Conveyor's real workers
+ * on a fresh task queue, and generated pipeline models. Benchmarks print figures; they never assert on timing.
+ */
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import Docker from 'dockerode';
+import { createFsLogStore } from '../activities/log-store';
+import type { JobModel, PipelineModel, StepModel } from '../pipeline/model';
+import { loadConfig } from '../workers/config';
+import { withConveyorWorkers } from '../workers/create-workers';
+import type { PipelineRunStatus, RunOptions } from '../workflows/pipeline-run-messages';
+
+Runtime.install({ logger: new DefaultLogger('ERROR') });
+
+export const config = loadConfig();
+export const docker = new Docker();
+
+/** The median of some numbers. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Milliseconds `body` takes. */
+export async function timed(body: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await body();
+  return performance.now() - start;
+}
+
+/** A deterministic PRNG (mulberry32) so every run benchmarks the same shapes. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let value = Math.imul(state ^ (state >>> 15), state | 1);
+    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
+    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A step as the parser would produce it. */
+export function benchStep(name: string, script: string[]): StepModel {
+  return {
+    name,
+    script,
+    image: 'conveyor/busybox:latest',
+    environment: {},
+    workingDirectory: '/workspace',
+    timeoutSeconds: 300,
+    retryCount: 0,
+    retryOn: [],
+    continueOnFailure: false,
+  };
+}
+
+/** A job of `steps` with `dependsOn`, on no network, as the parser would produce it. */
+export function benchJob(name: string, steps: StepModel[], dependsOn: string[] = []): JobModel {
+  return {
+    name,
+    baseName: name,
+    dependsOn,
+    environment: {},
+    timeoutSeconds: 3600,
+    retryCount: 0,
+    resources: { memoryBytes: 256 * 1024 * 1024, cpus: 1 },
+    network: 'none',
+    artifacts: [],
+    steps,
+  };
+}
+
+/** A random DAG of `size` jobs, each depending on up to `fanIn` earlier jobs, one `true` step each. */
+export function randomDag(size: number, fanIn: number, seed = 7): JobModel[] {
+  const next = seededRandom(seed);
+  return Array.from({ length: size }, (_, index) => {
+    const dependsOn = new Set<string>();
+    for (let i = 0; i < fanIn && index > 0; i += 1) dependsOn.add(`job-${Math.floor(next() * index)}`);
+    return benchJob(`job-${index}`, [benchStep('run', ['true'])], [...dependsOn]);
+  });
+}
+
+/** A pipeline model. */
+export function benchPipeline(name: string, jobs: JobModel[]): PipelineModel {
+  return { name, timeoutSeconds: 7200, globalEnv: {}, jobs };
+}
+
+/** A connection to the stack and a way to run pipelines on Conveyor's real workers. */
+export async function connectBench() {
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const nativeConnection = await NativeConnection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: path.resolve(__dirname, '../workflows'),
+    logger: new DefaultLogger('ERROR'),
+  });
+  const logs = createFsLogStore(path.join(config.dataDir, 'runs'));
+
+  /** Runs `model` with workers on a fresh task queue; returns its id, status and wall time. */
+  async function runOnce(
+    model: PipelineModel,
+    options: RunOptions = { graceSeconds: 2 },
+  ): Promise<{ runId: string; status: PipelineRunStatus; ms: number }> {
+    const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
+    const runId = `run-bench-${taskQueue}`;
+    let status: PipelineRunStatus | undefined;
+    const ms = await withConveyorWorkers(
+      { connection: nativeConnection, namespace: config.temporal.namespace, taskQueue, docker, logs, workflowBundle },
+      () =>
+        timed(async () => {
+          status = (await client.workflow.execute('pipelineRun', {
+            taskQueue,
+            workflowId: runId,
+            args: [{ pipeline: model, vars: {}, trigger: 'bench', options }],
+          })) as PipelineRunStatus;
+        }),
+    );
+    return { runId, status: status!, ms };
+  }
+
+  async function close(): Promise<void> {
+    await connection.close();
+    await nativeConnection.close();
+  }
+
+  return { client, runOnce, close };
+}
+
+/** Formats milliseconds for a report. */
+export function ms(value: number): string {
+  return value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${value.toFixed(0)} ms`;
+}

@@ -1,0 +1,248 @@
+/**
+ * Running one job: its steps in order, each attempt in a fresh container via `runStep`; script retries follow
+ * `retry_count`/`retry_on` on a durable backoff timer; the whole job is retried per the job's `retry_count` with an
+ * empty workspace; the job timeout cancels whatever runs. The first step creates the workspace volume and the last
+ * one removes it on success; otherwise it is removed in a non-cancellable scope whatever happens.
+ *
+ * Workflow code: the run workflow calls it inline for small pipelines, and the `pipelineJob` child workflow wraps
+ * it for large ones (see pipeline-run.ts).
+ */
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  type ActivityInterfaceFor,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { JobModel, StepModel } from '../pipeline';
+import type { createDockerResourceActivities } from '../activities/docker-resources';
+import type { createDockerStepActivities, RunStepResult } from '../activities/docker-step';
+import type { ExitReason } from '../activities/exit-codes';
+import type { JobState, RunOptions, StepState } from './pipeline-run-messages';
+import { retryDelaySeconds, shouldRetryStep } from './retry';
+
+type StepActivities = ReturnType<typeof createDockerStepActivities>;
+type ResourceActivities = ReturnType<typeof createDockerResourceActivities>;
+
+/** What running a job needs from its run. */
+export interface JobInput {
+  /** The run's workflow id: labels every container and volume of the job. */
+  runId: string;
+  pipelineName: string;
+  globalEnv: Record<string, string>;
+  job: JobModel;
+  /** The run's isolated network, when the job uses one. */
+  networkName?: string;
+  options?: RunOptions;
+}
+
+/**
+ * Runs a job to a final state, updating `state` in place as it goes (queries read it); throws only when the job is
+ * cancelled, after marking its unfinished steps cancelled.
+ */
+export async function runJob(input: JobInput, state: JobState): Promise<void> {
+  const { job } = input;
+  Object.assign(state, { status: 'running', baseName: job.baseName, startedAt: new Date().toISOString() });
+  const backoff = input.options?.retryBackoff ?? { initialSeconds: 5, maxSeconds: 120 };
+  for (let jobAttempt = 1; ; jobAttempt += 1) {
+    state.attempts = jobAttempt;
+    Object.assign(state, { status: 'running', reason: undefined, exitCode: undefined, failedStep: undefined });
+    state.steps = job.steps.map((step) => ({ name: step.name, status: 'pending', attempts: 0 }));
+    try {
+      await runJobAttempt(input, state, jobAttempt);
+    } finally {
+      state.finishedAt = new Date().toISOString();
+    }
+    // Retrying the whole job cannot fix a missing image or a configuration mistake.
+    const hopeless = state.reason === 'image_not_found' || state.reason === 'configuration';
+    if (state.status === 'success' || hopeless || jobAttempt > job.retryCount) return;
+    state.status = 'retrying';
+    await sleep(retryDelaySeconds(jobAttempt, backoff, Math.random()) * 1000);
+  }
+}
+
+/** One attempt of the whole job, bounded by the job timeout; leaves `state` final. */
+async function runJobAttempt(input: JobInput, state: JobState, jobAttempt: number): Promise<void> {
+  const { job, runId } = input;
+  const resources = resourceActivities();
+  let timedOut = false;
+  const body = new CancellationScope();
+  const timer = new CancellationScope();
+  void timer
+    .run(() => sleep(job.timeoutSeconds * 1000))
+    .then(
+      () => {
+        timedOut = true;
+        body.cancel();
+      },
+      () => undefined,
+    );
+  // The first step creates the workspace and, on success, the last one removes it (no extra round trips);
+  // whatever else happens, it is removed here.
+  const workspace = { removed: false };
+  try {
+    await body.run(() => runSteps(input, state, jobAttempt, workspace));
+  } catch (error) {
+    if (!isCancellation(error)) throw error;
+    markUnfinished(state, timedOut ? 'timed_out' : 'cancelled');
+    if (!timedOut) throw error;
+    Object.assign(state, { status: 'failed', reason: 'timed_out' });
+  } finally {
+    timer.cancel();
+    if (!workspace.removed) {
+      await CancellationScope.nonCancellable(() => resources.removeWorkspace({ runId, job: job.name, jobAttempt }));
+    }
+  }
+}
+
+async function runSteps(input: JobInput, state: JobState, jobAttempt: number, workspace: { removed: boolean }) {
+  const steps = input.job.steps;
+  for (const [index, step] of steps.entries()) {
+    const stepState = state.steps[index]!;
+    const placement = { first: index === 0, last: index === steps.length - 1 };
+    const ok = await runStepWithRetries(input, step, stepState, jobAttempt, placement);
+    if (ok && placement.last) workspace.removed = true;
+    if (!ok && !step.continueOnFailure) {
+      Object.assign(state, {
+        status: 'failed',
+        reason: stepState.reason,
+        exitCode: stepState.exitCode,
+        failedStep: step.name,
+        message: stepState.message,
+      });
+      for (const rest of state.steps.slice(index + 1)) rest.status = 'skipped';
+      return;
+    }
+  }
+  state.status = 'success';
+}
+
+/** Runs one step until it succeeds or its retries are spent; returns whether it succeeded. */
+async function runStepWithRetries(
+  input: JobInput,
+  step: StepModel,
+  stepState: StepState,
+  jobAttempt: number,
+  placement: { first: boolean; last: boolean },
+): Promise<boolean> {
+  const { job, runId, options = {} } = input;
+  const graceSeconds = options.graceSeconds ?? 30;
+  const { runStep } = stepActivities(step.timeoutSeconds + graceSeconds + 60, options.heartbeatTimeoutSeconds ?? 20);
+  stepState.startedAt = new Date().toISOString();
+  for (let attempt = 1; ; attempt += 1) {
+    Object.assign(stepState, { status: 'running', attempts: attempt });
+    let result: RunStepResult;
+    try {
+      result = await runStep.executeWithOptions(
+        { summary: `${job.name} / ${step.name}${attempt > 1 ? ` (attempt ${attempt})` : ''}` },
+        [
+          {
+            runId,
+            job: job.name,
+            step: step.name,
+            attempt,
+            jobAttempt,
+            image: step.image,
+            script: step.script,
+            // Precedence (DESIGN.md §4): global_env < job environment < step environment.
+            environment: { ...input.globalEnv, ...job.environment, ...step.environment },
+            workingDirectory: step.workingDirectory,
+            system: systemVariables(input, step, attempt),
+            timeoutSeconds: step.timeoutSeconds,
+            graceSeconds,
+            resources: job.resources,
+            networkMode: job.network === 'none' || !input.networkName ? 'none' : input.networkName,
+            prepareWorkspace: placement.first,
+            removeWorkspaceOnSuccess: placement.last,
+          },
+        ],
+      );
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      Object.assign(stepState, { status: 'failed', ...describeActivityFailure(error) });
+      stepState.finishedAt = new Date().toISOString();
+      return false;
+    }
+    Object.assign(stepState, { exitCode: result.exitCode, reason: result.reason, finishedAt: result.finishedAt });
+    if (result.outcome === 'success') {
+      stepState.status = 'success';
+      return true;
+    }
+    stepState.logTail = result.logTail;
+    if (!shouldRetryStep(step, result, attempt)) {
+      stepState.status = result.outcome === 'timed_out' ? 'timed_out' : 'failed';
+      return false;
+    }
+    stepState.status = 'retrying';
+    const backoff = options.retryBackoff ?? { initialSeconds: 5, maxSeconds: 120 };
+    await sleep(retryDelaySeconds(attempt, backoff, Math.random()) * 1000);
+  }
+}
+
+/** Variables every step sees, known only at run time. */
+function systemVariables(input: JobInput, step: StepModel, attempt: number): Record<string, string> {
+  return {
+    CI: 'true',
+    CONVEYOR: 'true',
+    CONVEYOR_RUN_ID: input.runId,
+    CONVEYOR_PIPELINE: input.pipelineName,
+    CONVEYOR_JOB: input.job.name,
+    CONVEYOR_STEP: step.name,
+    CONVEYOR_ATTEMPT: String(attempt),
+    HOME: '/tmp',
+  };
+}
+
+function dockerQueue(): string {
+  return `${workflowInfo().taskQueue}-docker`;
+}
+
+function resourceActivities(): ResourceActivities {
+  return proxyActivities<ResourceActivities>({
+    taskQueue: dockerQueue(),
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '30 seconds',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+  });
+}
+
+function stepActivities(startToCloseSeconds: number, heartbeatSeconds: number): ActivityInterfaceFor<StepActivities> {
+  return proxyActivities<StepActivities>({
+    taskQueue: dockerQueue(),
+    // The step's whole timeout, plus the grace period, plus time to drain logs and clean up.
+    startToCloseTimeout: `${startToCloseSeconds} seconds`,
+    heartbeatTimeout: `${heartbeatSeconds} seconds`,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    // Only infrastructure errors reach Temporal's retry: script failures come back as results.
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8 },
+  });
+}
+
+/** Turns an activity failure into a step reason and a one-line message. */
+function describeActivityFailure(error: unknown): { reason: ExitReason; message: string } {
+  const cause = error instanceof ActivityFailure ? error.cause : error;
+  if (cause instanceof ApplicationFailure && cause.type === 'ImageNotFoundError') {
+    return { reason: 'image_not_found', message: cause.message };
+  }
+  if (cause instanceof ApplicationFailure && cause.nonRetryable)
+    return { reason: 'configuration', message: cause.message };
+  const message = cause instanceof Error ? cause.message : String(cause);
+  return { reason: 'infrastructure', message };
+}
+
+function markUnfinished(state: JobState, how: 'cancelled' | 'timed_out'): void {
+  state.status = how === 'cancelled' ? 'cancelled' : 'failed';
+  for (const step of state.steps) {
+    if (step.status === 'running' || step.status === 'retrying') {
+      step.status = how;
+      if (how === 'timed_out') step.reason = 'timed_out';
+    } else if (step.status === 'pending') {
+      step.status = how === 'cancelled' ? 'cancelled' : 'skipped';
+    }
+  }
+}
