@@ -9,7 +9,7 @@
 import {
   ActivityCancellationType,
   CancellationScope,
-  CancelledFailure,
+  condition,
   ChildWorkflowCancellationType,
   isCancellation,
   proxyActivities,
@@ -130,7 +130,11 @@ async function walkDag(input: PipelineRunInput, status: PipelineRunStatus, netwo
   const runId = workflowInfo().workflowId;
   const jobsByName = new Map(pipeline.jobs.map((job, index) => [job.name, { job, index }]));
   const ready = new ReadySet(createPlan(pipeline));
-  const running = new Map<string, { promise: Promise<string>; scope: CancellationScope }>();
+  const running = new Map<string, { promise: Promise<void>; scope: CancellationScope }>();
+  // Jobs that finished since the loop last looked; `condition` wakes the loop in O(1) instead of a race over every
+  // running job's promise (which costs O(running) per completion and would dominate a run of thousands of jobs).
+  const done: string[] = [];
+  const failedMatrices = new Set<string>();
   const runningPerMatrix = new Map<string, number>();
   const waiting: string[] = [];
   // Outcomes of finished jobs, kept as they finish, for the conditions of the jobs that become ready.
@@ -180,7 +184,9 @@ async function walkDag(input: PipelineRunInput, status: PipelineRunStatus, netwo
           if (failFastCancelled.has(job.name)) state.reason = 'fail_fast';
         },
       )
-      .then(() => job.name);
+      .then(() => {
+        done.push(job.name);
+      });
     running.set(job.name, { promise, scope });
   };
 
@@ -190,6 +196,7 @@ async function walkDag(input: PipelineRunInput, status: PipelineRunStatus, netwo
     const { job } = jobsByName.get(name)!;
     runningPerMatrix.set(job.baseName, (runningPerMatrix.get(job.baseName) ?? 1) - 1);
     if (status.jobs[name]?.status === 'failed' && job.strategy?.failFast) {
+      failedMatrices.add(job.baseName);
       for (const [sibling, { scope }] of running) {
         if (jobsByName.get(sibling)?.job.baseName === job.baseName) {
           failFastCancelled.add(sibling);
@@ -200,53 +207,52 @@ async function walkDag(input: PipelineRunInput, status: PipelineRunStatus, netwo
   };
 
   while (waiting.length > 0 || running.size > 0) {
-    for (let i = 0; i < waiting.length;) {
+    // Decide every waiting job: start it, skip it, or keep it waiting for a parallelism slot.
+    const stillWaiting: string[] = [];
+    for (let i = 0; i < waiting.length; i += 1) {
       const name = waiting[i]!;
       const { job, index } = jobsByName.get(name)!;
       const state = status.jobs[name]!;
       if (state.reused) {
         // A re-run took this job's result over: it is final from the start.
-        waiting.splice(i, 1);
         finish(name);
-        continue;
-      }
-      const siblingFailed =
-        job.strategy?.failFast &&
-        Object.values(status.jobs).some((other) => other.baseName === job.baseName && other.status === 'failed');
-      if (siblingFailed) {
-        waiting.splice(i, 1);
+      } else if (job.strategy?.failFast && failedMatrices.has(job.baseName)) {
         Object.assign(state, { status: 'cancelled', reason: 'fail_fast' });
         finish(name);
-        continue;
-      }
-      const decision = decideJob(pipeline, job, results);
-      if (decision.run && !mayStart(job)) {
-        i += 1;
-        continue;
-      }
-      waiting.splice(i, 1);
-      if (decision.run) {
-        start(job, index);
       } else {
-        status.jobs[name] = {
-          ...state,
-          status: 'skipped',
-          reason: decision.reason,
-          message: decision.message,
-          finishedAt: new Date().toISOString(),
-        };
-        finish(name);
+        const decision = decideJob(pipeline, job, results);
+        if (decision.run && !mayStart(job)) {
+          stillWaiting.push(name);
+        } else if (decision.run) {
+          start(job, index);
+        } else {
+          status.jobs[name] = {
+            ...state,
+            status: 'skipped',
+            reason: decision.reason,
+            message: decision.message,
+            finishedAt: new Date().toISOString(),
+          };
+          finish(name);
+        }
       }
     }
+    // Jobs that `finish` made ready during the pass were appended and decided in it too.
+    waiting.length = 0;
+    for (const name of stillWaiting) waiting.push(name);
     if (running.size === 0) continue;
-    const finished = await Promise.race([...running.values()].map((entry) => entry.promise));
-    running.delete(finished);
-    onFinished(finished);
-    finish(finished);
-    // Children absorb their own cancellation, so the run notices its own here: no new job starts once cancelled.
-    if (CancellationScope.current().consideredCancelled) {
+    try {
+      await condition(() => done.length > 0);
+    } catch (error) {
+      // Cancelled (by `conveyor cancel` or the run timeout): every running job is being cancelled with this scope;
+      // wait until they have cleaned up before the run ends.
       await Promise.all([...running.values()].map((entry) => entry.promise));
-      throw new CancelledFailure('the run was cancelled');
+      throw error;
+    }
+    for (const name of done.splice(0)) {
+      running.delete(name);
+      onFinished(name);
+      finish(name);
     }
   }
 }

@@ -1,7 +1,9 @@
 /** `conveyor dev up | down | status`: the embedded stack on this machine. */
 import type { Command } from 'commander';
 import { loadConfig, type ConveyorConfig } from '../../workers/config';
-import { stackDown, stackStatus, stackUp } from '../dev/stack';
+
+/** The stack's code (and the MinIO client it needs) loads only when a `dev` command runs. */
+const loadStack = () => import('../dev/stack.js');
 
 /** Prints where to find the stack once it is up. */
 export function printStackAddresses(config: ConveyorConfig): void {
@@ -22,20 +24,20 @@ export function registerDevCommand(program: Command): void {
     .description('start the stack, reusing whatever already runs')
     .action(async () => {
       const config = loadConfig();
-      await stackUp(config, (line) => console.log(line));
+      await (await loadStack()).stackUp(config, (line) => console.log(line));
       printStackAddresses(config);
     });
   dev
     .command('down')
     .description('stop the stack (runs and objects stay in the data dir)')
     .action(async () => {
-      await stackDown(loadConfig(), (line) => console.log(line));
+      await (await loadStack()).stackDown(loadConfig(), (line) => console.log(line));
     });
   dev
     .command('status')
     .description('show which services run; exits 1 when any is down')
     .action(async () => {
-      const services = await stackStatus(loadConfig());
+      const services = await (await loadStack()).stackStatus(loadConfig());
       for (const service of services) {
         const state = service.up ? 'up' : service.pid ? 'starting or unhealthy' : 'down';
         const pid = service.pid ? `pid ${service.pid}` : '';
