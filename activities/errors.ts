@@ -1,5 +1,5 @@
 /**
- * Conveyor's error classes and the one registry that says which are retryable.
+ * Conveyor's error classes; each says whether Temporal may retry it (`retryable`), and nothing else decides.
  *
  * Activities throw these; `toApplicationFailure` converts them at the activity boundary into an
  * `ApplicationFailure` whose `type` is the class name and whose `details` carry structured facts, so workflows and
@@ -36,9 +36,6 @@ export class DockerUnavailableError extends ConveyorError {
 export class PipelineConfigError extends ConveyorError {
   readonly retryable = false;
 }
-
-/** Names of the error types that must never be retried by Temporal. */
-export const nonRetryableErrorTypes: string[] = [ImageNotFoundError.name, PipelineConfigError.name];
 
 /** Converts any thrown value into the failure Temporal records, keeping Conveyor's classification. */
 export function toApplicationFailure(error: unknown): unknown {

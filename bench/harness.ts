@@ -10,6 +10,8 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@t
 import Docker from 'dockerode';
 import { createFsLogStore } from '../activities/log-store';
 import type { JobModel, PipelineModel, StepModel } from '../pipeline/model';
+import { job, pipeline, step } from '../test/helpers/models';
+import { seededRandom } from '../test/helpers/seeded-random';
 import { loadConfig } from '../workers/config';
 import { withConveyorWorkers } from '../workers/create-workers';
 import type { PipelineRunStatus, RunOptions } from '../workflows/pipeline-run-messages';
@@ -33,46 +35,9 @@ export async function timed(body: () => Promise<unknown>): Promise<number> {
   return performance.now() - start;
 }
 
-/** A deterministic PRNG (mulberry32) so every run benchmarks the same shapes. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = Math.imul(state ^ (state >>> 15), state | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A step as the parser would produce it. */
-export function benchStep(name: string, script: string[]): StepModel {
-  return {
-    name,
-    script,
-    image: 'conveyor/busybox:latest',
-    environment: {},
-    workingDirectory: '/workspace',
-    timeoutSeconds: 300,
-    retryCount: 0,
-    retryOn: [],
-    continueOnFailure: false,
-  };
-}
-
-/** A job of `steps` with `dependsOn`, on no network, as the parser would produce it. */
+/** A one-step job with `dependsOn`, as the parser would produce it, on no network. */
 export function benchJob(name: string, steps: StepModel[], dependsOn: string[] = []): JobModel {
-  return {
-    name,
-    baseName: name,
-    dependsOn,
-    environment: {},
-    timeoutSeconds: 3600,
-    retryCount: 0,
-    resources: { memoryBytes: 256 * 1024 * 1024, cpus: 1 },
-    network: 'none',
-    artifacts: [],
-    steps,
-  };
+  return job(name, steps, { dependsOn, timeoutSeconds: 3600 });
 }
 
 /** A random DAG of `size` jobs, each depending on up to `fanIn` earlier jobs, one `true` step each. */
@@ -81,13 +46,13 @@ export function randomDag(size: number, fanIn: number, seed = 7): JobModel[] {
   return Array.from({ length: size }, (_, index) => {
     const dependsOn = new Set<string>();
     for (let i = 0; i < fanIn && index > 0; i += 1) dependsOn.add(`job-${Math.floor(next() * index)}`);
-    return benchJob(`job-${index}`, [benchStep('run', ['true'])], [...dependsOn]);
+    return benchJob(`job-${index}`, [step('run', ['true'])], [...dependsOn]);
   });
 }
 
-/** A pipeline model. */
+/** A pipeline model with a run timeout long enough for any benchmark. */
 export function benchPipeline(name: string, jobs: JobModel[]): PipelineModel {
-  return { name, timeoutSeconds: 7200, globalEnv: {}, jobs };
+  return pipeline(name, jobs, { timeoutSeconds: 7200 });
 }
 
 /** A connection to the stack and a way to run pipelines on Conveyor's real workers. */
@@ -135,3 +100,6 @@ export async function connectBench() {
 export function ms(value: number): string {
   return value >= 10_000 ? `${(value / 1000).toFixed(1)} s` : `${value.toFixed(0)} ms`;
 }
+
+/** A step running `script` on the busybox image. */
+export const benchStep = step;

@@ -8,22 +8,11 @@
 import { isDeepStrictEqual } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { createPlan, parsePipeline, type ParseOptions } from '../pipeline';
-
-/** Deterministic PRNG so every run benchmarks the same pipelines. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../test/helpers/seeded-random';
 
 /** A pipeline of `jobs` jobs as YAML text. */
 function generatePipeline(jobs: number, seed = 42): string {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const lines = ['name: bench', 'global_env:', '  REGISTRY: registry.local:5000', '  VERSION: "1.0"', 'jobs:'];
   for (let index = 0; index < jobs; index++) {
     lines.push(`  job-${index}:`);

@@ -7,26 +7,13 @@
  * Workflow code: the run workflow calls it inline for small pipelines, and the `pipelineJob` child workflow wraps
  * it for large ones (see pipeline-run.ts).
  */
-import {
-  ActivityCancellationType,
-  ActivityFailure,
-  type ActivityInterfaceFor,
-  ApplicationFailure,
-  CancellationScope,
-  isCancellation,
-  proxyActivities,
-  sleep,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
 import type { JobModel, StepModel } from '../pipeline';
-import type { createDockerResourceActivities } from '../activities/docker-resources';
-import type { createDockerStepActivities, RunStepResult } from '../activities/docker-step';
+import type { RunStepResult } from '../activities/docker-step';
 import type { ExitReason } from '../activities/exit-codes';
 import type { JobState, RunOptions, StepState } from './pipeline-run-messages';
+import { resourceActivities, stepActivities } from './activity-proxies';
 import { retryDelaySeconds, shouldRetryStep } from './retry';
-
-type StepActivities = ReturnType<typeof createDockerStepActivities>;
-type ResourceActivities = ReturnType<typeof createDockerResourceActivities>;
 
 /** What running a job needs from its run. */
 export interface JobInput {
@@ -195,32 +182,6 @@ function systemVariables(input: JobInput, step: StepModel, attempt: number): Rec
     CONVEYOR_ATTEMPT: String(attempt),
     HOME: '/tmp',
   };
-}
-
-function dockerQueue(): string {
-  return `${workflowInfo().taskQueue}-docker`;
-}
-
-function resourceActivities(): ResourceActivities {
-  return proxyActivities<ResourceActivities>({
-    taskQueue: dockerQueue(),
-    startToCloseTimeout: '2 minutes',
-    heartbeatTimeout: '30 seconds',
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
-  });
-}
-
-function stepActivities(startToCloseSeconds: number, heartbeatSeconds: number): ActivityInterfaceFor<StepActivities> {
-  return proxyActivities<StepActivities>({
-    taskQueue: dockerQueue(),
-    // The step's whole timeout, plus the grace period, plus time to drain logs and clean up.
-    startToCloseTimeout: `${startToCloseSeconds} seconds`,
-    heartbeatTimeout: `${heartbeatSeconds} seconds`,
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    // Only infrastructure errors reach Temporal's retry: script failures come back as results.
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8 },
-  });
 }
 
 /** Turns an activity failure into a step reason and a one-line message. */

@@ -7,12 +7,10 @@
  * job. Every container, volume and network of the run is removed in a non-cancellable scope at the end.
  */
 import {
-  ActivityCancellationType,
   CancellationScope,
   condition,
   ChildWorkflowCancellationType,
   isCancellation,
-  proxyActivities,
   setHandler,
   sleep,
   startChild,
@@ -20,7 +18,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { createPlan, decideJob, ReadySet, type FinishedJob, type JobModel } from '../pipeline';
-import type { createDockerResourceActivities } from '../activities/docker-resources';
+import { resourceActivities } from './activity-proxies';
 import { runJob } from './job-runner';
 import { pipelineJob } from './pipeline-job';
 import {
@@ -32,8 +30,6 @@ import {
 } from './pipeline-run-messages';
 import { statusKey } from './search-attributes';
 import { childWorkflowId } from './workflow-ids';
-
-type ResourceActivities = ReturnType<typeof createDockerResourceActivities>;
 
 /**
  * Jobs run inline in this workflow — fewer round trips, and the status query shows their steps live — unless the
@@ -52,13 +48,7 @@ export function estimatedInlineEvents(jobs: readonly JobModel[]): number {
 export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunStatus> {
   const { pipeline } = input;
   const runId = workflowInfo().workflowId;
-  const resources = proxyActivities<ResourceActivities>({
-    taskQueue: `${workflowInfo().taskQueue}-docker`,
-    startToCloseTimeout: '5 minutes',
-    heartbeatTimeout: '30 seconds',
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
-  });
+  const resources = resourceActivities();
 
   const status: PipelineRunStatus = {
     pipeline: pipeline.name,

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import Docker from 'dockerode';
 import { ApplicationFailure } from '@temporalio/common';
 import { createDockerStepActivities, type RunStepInput, type RunStepResult } from '../../activities/docker-step';
 import { createDockerResourceActivities } from '../../activities/docker-resources';
@@ -105,6 +106,41 @@ describe('runStep (real Docker engine)', () => {
     const result = await runStepNow(stepInput({ script: ['no-such-command-here'] }));
     assert.equal(result.exitCode, 127);
     assert.equal(result.reason, 'command_not_found');
+  });
+
+  it('classifies a script that is not executable (126) and one killed by a signal', async () => {
+    const notExecutable = await runStepNow(stepInput({ script: ['/etc/passwd'] }));
+    assert.deepEqual([notExecutable.exitCode, notExecutable.reason], [126, 'not_executable']);
+    const killed = await runStepNow(stepInput({ script: ['kill -TERM $$', 'sleep 5'] }));
+    assert.deepEqual([killed.exitCode, killed.reason], [143, 'signal']);
+  });
+
+  it('reports a step that exceeds its memory limit as oom_killed', async () => {
+    const result = await runStepNow(
+      stepInput({
+        image: 'conveyor/node:18',
+        resources: { memoryBytes: 64 * 1024 * 1024, cpus: 1 },
+        script: ['node -e "const kept = []; for (;;) kept.push(Buffer.alloc(1 << 20, 1))"'],
+      }),
+    );
+    assert.equal(result.outcome, 'failed');
+    assert.equal(result.oomKilled, true);
+    assert.equal(result.reason, 'oom_killed');
+    assert.equal(result.exitCode, 137);
+  });
+
+  it('reports an unreachable Docker engine as a retryable infrastructure error, not a script failure', async () => {
+    const unreachable = createDockerStepActivities({ docker: new Docker({ socketPath: '/nonexistent/docker.sock' }), logs });
+    await assert.rejects(
+      new MockActivityEnvironment().run(unreachable.runStep, stepInput({ prepareWorkspace: false })),
+      (error: unknown) => {
+        assert.ok(error instanceof ApplicationFailure);
+        assert.equal(error.type, 'DockerUnavailableError');
+        assert.equal(error.nonRetryable, false);
+        assert.match(error.message, /Docker engine failed while .*ENOENT/);
+        return true;
+      },
+    );
   });
 
   it('fails at once with a non-retryable ImageNotFoundError for an image that is not on the host', async () => {

@@ -73,9 +73,9 @@ export async function closeTestEnvironment(): Promise<void> {
   environment = undefined;
 }
 
-/** Names of Conveyor containers and volumes still present for a run (should be none after it ends). */
-export async function leftoversOf(runId: string): Promise<string[]> {
-  const filters = { label: [`conveyor.run=${runId}`] };
+/** Containers, volumes and networks carrying a label (`key` or `key=value`), as readable names. */
+export async function leftoversWithLabel(label: string): Promise<string[]> {
+  const filters = { label: [label] };
   const containers = await docker.listContainers({ all: true, filters });
   const { Volumes } = await docker.listVolumes({ filters });
   const networks = await docker.listNetworks({ filters });
@@ -84,6 +84,11 @@ export async function leftoversOf(runId: string): Promise<string[]> {
     ...(Volumes ?? []).map((volume) => `volume ${volume.Name}`),
     ...networks.map((network) => `network ${network.Name}`),
   ];
+}
+
+/** What is still on the Docker host for a run (should be nothing once it has ended). */
+export function leftoversOf(runId: string): Promise<string[]> {
+  return leftoversWithLabel(`conveyor.run=${runId}`);
 }
 
 const quietLogger = {

@@ -86,6 +86,19 @@ describe('the embedded stack (conveyor dev)', () => {
     const summary = lastJsonLine<{ runId: string; status: string }>(run.stdout);
     assert.equal(summary.status, 'success');
     assert.ok((await workflowIds()).includes(summary.runId));
+    // The Temporal UI serves the run: its page, and the API its page reads, which lists it.
+    const ui = `http://localhost:${ports.ui}`;
+    const page = await fetch(`${ui}/namespaces/default/workflows/${summary.runId}`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    const query = encodeURIComponent(`WorkflowId = '${summary.runId}'`);
+    const listed = (await (await fetch(`${ui}/api/v1/namespaces/default/workflows?query=${query}`)).json()) as {
+      executions?: { execution: { workflowId: string } }[];
+    };
+    assert.deepEqual(
+      listed.executions?.map((execution) => execution.execution.workflowId),
+      [summary.runId],
+    );
 
     const down = await conveyor(['dev', 'down'], { env });
     assert.equal(down.code, 0, down.stderr);

@@ -1,18 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { seededRandom } from '../../helpers/seeded-random';
 import { fixtureDirectory } from './fixtures';
 
-/** Deterministic PRNG (mulberry32) so that a failing input can be reproduced from its seed and index. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG, so that a failing input can be reproduced from its seed and index. */
+export const random = seededRandom;
 
 /** Lines and pieces of pipeline YAML, valid and not, that random documents and mutations are made of. */
 const fragments = [

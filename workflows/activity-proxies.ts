@@ -1,0 +1,50 @@
+/**
+ * The activity proxies workflows use, each with its timeouts and retry policy stated once (STYLE.md 7). Container
+ * activities run on `<workflow task queue>-docker`, served only by workers on hosts with a Docker engine.
+ */
+import {
+  ActivityCancellationType,
+  proxyActivities,
+  workflowInfo,
+  type ActivityInterfaceFor,
+} from '@temporalio/workflow';
+import type { createDockerResourceActivities } from '../activities/docker-resources';
+import type { createDockerStepActivities } from '../activities/docker-step';
+
+type StepActivities = ReturnType<typeof createDockerStepActivities>;
+type ResourceActivities = ReturnType<typeof createDockerResourceActivities>;
+
+function dockerQueue(): string {
+  return `${workflowInfo().taskQueue}-docker`;
+}
+
+/** Workspace, network and cleanup activities: short, idempotent, retried with backoff up to 10 times. */
+export function resourceActivities(): ActivityInterfaceFor<ResourceActivities> {
+  return proxyActivities<ResourceActivities>({
+    taskQueue: dockerQueue(),
+    // Cleanup of a large run removes many containers and volumes, heartbeating as it goes.
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '30 seconds',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+  });
+}
+
+/**
+ * The step activity: it may take the step's whole timeout plus the grace period plus time to drain logs and clean
+ * up (`startToCloseSeconds`), and must heartbeat within `heartbeatSeconds` — the time a crashed worker's step
+ * waits before another worker adopts it.
+ */
+export function stepActivities(
+  startToCloseSeconds: number,
+  heartbeatSeconds: number,
+): ActivityInterfaceFor<StepActivities> {
+  return proxyActivities<StepActivities>({
+    taskQueue: dockerQueue(),
+    startToCloseTimeout: `${startToCloseSeconds} seconds`,
+    heartbeatTimeout: `${heartbeatSeconds} seconds`,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    // Only infrastructure errors reach Temporal's retry: script failures come back as results.
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8 },
+  });
+}
