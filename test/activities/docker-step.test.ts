@@ -130,7 +130,10 @@ describe('runStep (real Docker engine)', () => {
   });
 
   it('reports an unreachable Docker engine as a retryable infrastructure error, not a script failure', async () => {
-    const unreachable = createDockerStepActivities({ docker: new Docker({ socketPath: '/nonexistent/docker.sock' }), logs });
+    const unreachable = createDockerStepActivities({
+      docker: new Docker({ socketPath: '/nonexistent/docker.sock' }),
+      logs,
+    });
     await assert.rejects(
       new MockActivityEnvironment().run(unreachable.runStep, stepInput({ prepareWorkspace: false })),
       (error: unknown) => {
