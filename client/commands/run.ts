@@ -77,7 +77,7 @@ export async function startAndFollow(
       columns: human.columns,
     });
     if (status.status === 'success') {
-      human.write(`run ${workflowId} succeeded\n`);
+      human.write(`run ${workflowId} succeeded (${temporalUiUrl(config, workflowId)})\n`);
     } else {
       process.stderr.write(`conveyor: run ${workflowId} ${status.status}: ${describeFailure(status)}\n`);
     }

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { conveyor, lastJsonLine } from '../helpers/cli';
+import { conveyor, lastJsonLine, runCommand } from '../helpers/cli';
 import { leftoversOf } from '../helpers/temporal';
 
 let dir = '';
@@ -39,6 +39,18 @@ describe('conveyor run', () => {
     assert.match(result.stdout, /\[greet\/say-hello\] Hello from Conveyor, run run-hello-/);
     assert.match(result.stdout, /\[check\/node-version\] Node\.js v\d+\.\d+\.\d+ says the pipeline worked/);
     assert.match(result.stdout, /run run-hello-\S+ succeeded/);
+  });
+
+  it('npm start -- --once runs the node-app example on the stack and exits 0 with the UI link', async () => {
+    const result = await runCommand('npm', ['start', '--', '--once'], { timeoutMs: 300_000 });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /\[test \(suite=unit\)\/run-suite\] unit: 3 checks passed/);
+    assert.match(result.stdout, /\[build\/package\] [0-9a-f]{64} {2}calculator-0\.0\.0-dev\.tgz/);
+    assert.match(
+      result.stdout,
+      /run run-node-app-\S+ succeeded \(http:\/\/localhost:8233\/namespaces\/default\/workflows\/run-node-app-/,
+    );
+    assert.match(result.stdout, /Next:/);
   });
 
   it('fails the run with the failing job, step and exit code, and leaves no container behind', async () => {
