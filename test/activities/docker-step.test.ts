@@ -14,7 +14,7 @@ import { docker, leftoversOf, logs } from '../helpers/temporal';
 
 const runId = `test-step-${randomUUID().slice(0, 8)}`;
 const { runStep } = createDockerStepActivities({ docker, logs, heartbeatMs: 200 });
-const { cleanupRun } = createDockerResourceActivities({ docker });
+const { cleanupRun, ensureRunNetwork } = createDockerResourceActivities({ docker });
 
 function stepInput(overrides: Partial<RunStepInput>): RunStepInput {
   return {
@@ -93,6 +93,35 @@ describe('runStep (real Docker engine)', () => {
     const passing = await runStepNow(stepInput({ job, script: ['true'], removeWorkspaceOnSuccess: true }));
     assert.equal(passing.outcome, 'success');
     assert.equal(await volumeExists(), false);
+  });
+
+  it("runs a step on the run's internal network, which cannot reach containers on other networks", async () => {
+    const networkName = (await new MockActivityEnvironment().run(ensureRunNetwork, { runId })) as string;
+    assert.equal((await docker.getNetwork(networkName).inspect()).Internal, true, 'Docker blocks routes out of it');
+    // A TCP service on Docker's default bridge, as another tenant's would be; removed with the run.
+    const server = await docker.createContainer({
+      Image: 'conveyor/busybox:latest',
+      Cmd: ['sh', '-c', 'while true; do echo pong | nc -l -p 8080; done'],
+      Labels: { 'conveyor.run': runId },
+      HostConfig: { NetworkMode: 'bridge' },
+    });
+    await server.start();
+    const address = (await server.inspect()).NetworkSettings.Networks.bridge?.IPAddress;
+    const probe = `for i in 1 2 3; do nc -w 2 ${address} 8080 </dev/null 2>/dev/null | grep -q pong && { echo reachable; exit 0; }; sleep 0.3; done; echo unreachable`;
+    // Control: from the default bridge the server answers, so "unreachable" below means isolation.
+    const control = await docker.createContainer({
+      Image: 'conveyor/busybox:latest',
+      Cmd: ['sh', '-c', probe],
+      Labels: { 'conveyor.run': runId },
+      HostConfig: { NetworkMode: 'bridge' },
+    });
+    await control.start();
+    await control.wait();
+    const controlOutput = (await control.logs({ stdout: true, stderr: true })).toString();
+    assert.match(controlOutput, /reachable/);
+    assert.doesNotMatch(controlOutput, /unreachable/);
+    const isolated = await runStepNow(stepInput({ networkMode: networkName, script: [probe] }));
+    assert.deepEqual(isolated.logTail, ['unreachable']);
   });
 
   it('reports a failing script as a result with its exit code, not as an exception', async () => {
