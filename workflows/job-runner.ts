@@ -13,6 +13,7 @@ import type { RunStepResult } from '../activities/docker-step';
 import type { ExitReason } from '../activities/exit-codes';
 import type { JobState, RunOptions, StepState } from './pipeline-run-messages';
 import { resourceActivities, stepActivities } from './activity-proxies';
+import { startDeadline } from './deadline';
 import { retryDelaySeconds, shouldRetryStep } from './retry';
 
 /** What running a job needs from its run. */
@@ -56,30 +57,19 @@ export async function runJob(input: JobInput, state: JobState): Promise<void> {
 async function runJobAttempt(input: JobInput, state: JobState, jobAttempt: number): Promise<void> {
   const { job, runId } = input;
   const resources = resourceActivities();
-  let timedOut = false;
-  const body = new CancellationScope();
-  const timer = new CancellationScope();
-  void timer
-    .run(() => sleep(job.timeoutSeconds * 1000))
-    .then(
-      () => {
-        timedOut = true;
-        body.cancel();
-      },
-      () => undefined,
-    );
+  const deadline = startDeadline(job.timeoutSeconds);
   // The first step creates the workspace and, on success, the last one removes it (no extra round trips);
   // whatever else happens, it is removed here.
   const workspace = { removed: false };
   try {
-    await body.run(() => runSteps(input, state, jobAttempt, workspace));
+    await deadline.scope.run(() => runSteps(input, state, jobAttempt, workspace));
   } catch (error) {
     if (!isCancellation(error)) throw error;
-    markUnfinished(state, timedOut ? 'timed_out' : 'cancelled');
-    if (!timedOut) throw error;
+    markUnfinished(state, deadline.timedOut() ? 'timed_out' : 'cancelled');
+    if (!deadline.timedOut()) throw error;
     Object.assign(state, { status: 'failed', reason: 'timed_out' });
   } finally {
-    timer.cancel();
+    deadline.clear();
     if (!workspace.removed) {
       await CancellationScope.nonCancellable(() => resources.removeWorkspace({ runId, job: job.name, jobAttempt }));
     }

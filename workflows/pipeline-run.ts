@@ -12,13 +12,13 @@ import {
   ChildWorkflowCancellationType,
   isCancellation,
   setHandler,
-  sleep,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import { createPlan, decideJob, ReadySet, type FinishedJob, type JobModel } from '../pipeline';
 import { resourceActivities } from './activity-proxies';
+import { startDeadline } from './deadline';
 import { runJob } from './job-runner';
 import { pipelineJob } from './pipeline-job';
 import {
@@ -62,37 +62,26 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
     upsertSearchAttributes([{ key: statusKey, value }]);
   };
 
-  let runTimedOut = false;
-  const main = new CancellationScope();
-  const runTimer = new CancellationScope();
-  void runTimer
-    .run(() => sleep(pipeline.timeoutSeconds * 1000))
-    .then(
-      () => {
-        runTimedOut = true;
-        main.cancel();
-      },
-      () => undefined,
-    );
+  const deadline = startDeadline(pipeline.timeoutSeconds);
 
   let cancellation: unknown;
   try {
-    await main.run(async () => {
+    await deadline.scope.run(async () => {
       const needsNetwork = pipeline.jobs.some((job) => job.network === 'isolated' && !input.reuse?.[job.name]);
       const networkName = needsNetwork ? await resources.ensureRunNetwork({ runId }) : undefined;
       await walkDag(input, status, networkName);
     });
   } catch (error) {
     if (!isCancellation(error)) throw error;
-    if (!runTimedOut) cancellation = error;
+    if (!deadline.timedOut()) cancellation = error;
     for (const job of Object.values(status.jobs)) {
       if (job.status === 'pending' || job.status === 'running' || job.status === 'retrying') {
         job.status = 'cancelled';
-        if (runTimedOut) job.reason = 'run_timed_out';
+        if (deadline.timedOut()) job.reason = 'run_timed_out';
       }
     }
   } finally {
-    runTimer.cancel();
+    deadline.clear();
     // Cleanup must happen even when the run was cancelled.
     await CancellationScope.nonCancellable(() => resources.cleanupRun({ runId }));
   }
@@ -104,7 +93,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
     // Rethrown after cleanup so Temporal records the run as cancelled; the status query still answers.
     throw cancellation;
   }
-  setRunStatus(runTimedOut || jobs.some((job) => job.status === 'failed') ? 'failed' : 'success');
+  setRunStatus(deadline.timedOut() || jobs.some((job) => job.status === 'failed') ? 'failed' : 'success');
   return status;
 }
 
