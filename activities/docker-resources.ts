@@ -7,7 +7,7 @@ import { Context } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import { isDockerNotFound, wrapDockerError } from './docker-errors';
 import { toApplicationFailure } from './errors';
-import { labels, slug, workspaceVolumeName } from './names';
+import { labels, ownerLabels, slug, workspaceVolumeName } from './names';
 
 /** The image used for Conveyor's own housekeeping containers (workspace ownership). */
 export const housekeepingImage = 'conveyor/busybox:latest';
@@ -18,6 +18,8 @@ export interface WorkspaceInput {
   job: string;
   /** Whole-job attempt (1-based); each attempt starts from an empty workspace. Default 1. */
   jobAttempt?: number;
+  /** The owning cluster's label value (see `labels.cluster`). */
+  cluster?: string;
 }
 
 /** Input of `ensureRunNetwork`. */
@@ -38,7 +40,7 @@ export function runNetworkName(runId: string): string {
 }
 
 /** Creates the Docker resource activities bound to a Docker client. */
-export function createDockerResourceActivities({ docker }: { docker: Docker }) {
+export function createDockerResourceActivities({ docker, cluster }: { docker: Docker; cluster?: string }) {
   /** Removes a job attempt's workspace volume once the job is done with it (idempotent). */
   async function removeWorkspace(input: WorkspaceInput): Promise<void> {
     try {
@@ -54,7 +56,12 @@ export function createDockerResourceActivities({ docker }: { docker: Docker }) {
     try {
       const existing = await docker.listNetworks({ filters: { name: [name] } });
       if (!existing.some((network) => network.Name === name)) {
-        await docker.createNetwork({ Name: name, Driver: 'bridge', Internal: true, Labels: { [labels.run]: runId } });
+        await docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          Internal: true,
+          Labels: ownerLabels(runId, cluster),
+        });
       }
       return name;
     } catch (error) {
@@ -80,7 +87,10 @@ export function createDockerResourceActivities({ docker }: { docker: Docker }) {
  * container that mounts it is *created*, ownership included; the housekeeping image's /workspace belongs to the
  * step user, so creating (never starting) one container is enough. Returns the volume name.
  */
-export async function ensureWorkspace(docker: Docker, { runId, job, jobAttempt }: WorkspaceInput): Promise<string> {
+export async function ensureWorkspace(
+  docker: Docker,
+  { runId, job, jobAttempt, cluster }: WorkspaceInput,
+): Promise<string> {
   const name = workspaceVolumeName(runId, job, jobAttempt);
   const helperName = `${name}-init`;
   try {
@@ -91,12 +101,13 @@ export async function ensureWorkspace(docker: Docker, { runId, job, jobAttempt }
   }
   // A crashed earlier attempt may have left its helper behind.
   await ignoreMissing(docker.getContainer(helperName).remove({ force: true }));
-  await docker.createVolume({ Name: name, Labels: { [labels.run]: runId, [labels.job]: job } });
+  const resourceLabels = { ...ownerLabels(runId, cluster), [labels.job]: job };
+  await docker.createVolume({ Name: name, Labels: resourceLabels });
   const helper = await docker.createContainer({
     name: helperName,
     Image: housekeepingImage,
     Cmd: ['true'],
-    Labels: { [labels.run]: runId, [labels.job]: job },
+    Labels: resourceLabels,
     HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: name, Target: '/workspace' }] },
   });
   await helper.remove({ force: true });

@@ -11,7 +11,7 @@ import { Context } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import { DockerUnavailableError, ImageNotFoundError, toApplicationFailure } from './errors';
 import type { LogStore, LogWriter } from './log-store';
-import { labels, stepContainerName, workspaceVolumeName } from './names';
+import { labels, ownerLabels, stepContainerName, workspaceVolumeName } from './names';
 import { LineSplitter } from './line-splitter';
 import { classifyExit, type ExitReason } from './exit-codes';
 import { isDockerNotFound, wrapDockerError } from './docker-errors';
@@ -82,6 +82,8 @@ export interface DockerActivityDeps {
   secrets?: SecretStore;
   /** Heartbeat interval in ms (default 2000). */
   heartbeatMs?: number;
+  /** The owning cluster's label value, set on every container and volume (see `labels.cluster`). */
+  cluster?: string;
 }
 
 /** The user every step runs as (DESIGN.md §5: never root). */
@@ -114,13 +116,12 @@ async function runStepInContainer(deps: DockerActivityDeps, input: RunStepInput)
   const adopted = existing !== undefined;
   if (!existing) {
     if (input.prepareWorkspace) {
-      await ensureWorkspace(docker, { runId: input.runId, job: input.job, jobAttempt: input.jobAttempt }).catch(
-        (error: unknown) => {
-          throw wrapDockerError(error, `preparing the workspace of job '${input.job}'`);
-        },
-      );
+      const workspace = { runId: input.runId, job: input.job, jobAttempt: input.jobAttempt, cluster: deps.cluster };
+      await ensureWorkspace(docker, workspace).catch((error: unknown) => {
+        throw wrapDockerError(error, `preparing the workspace of job '${input.job}'`);
+      });
     }
-    container = await createStepContainer(docker, name, input, step);
+    container = await createStepContainer(docker, name, input, step, deps.cluster);
     await container.start().catch(ignoreAlreadyStarted);
   } else if (!existing.Running && existing.StartedAt.startsWith('0001')) {
     // Created but never started. One that already ran (it finished while no worker watched) is not started
@@ -193,10 +194,11 @@ async function createStepContainer(
   name: string,
   input: RunStepInput,
   step: ResolvedStep,
+  cluster: string | undefined,
 ): Promise<Docker.Container> {
   try {
     const volume = workspaceVolumeName(input.runId, input.job, input.jobAttempt);
-    return await docker.createContainer(stepContainerOptions(name, input, step, volume));
+    return await docker.createContainer(stepContainerOptions(name, input, step, volume, cluster));
   } catch (error) {
     if (isDockerNotFound(error) && /no such image/i.test(String((error as Error).message))) {
       throw new ImageNotFoundError(step.image);
@@ -212,6 +214,7 @@ export function stepContainerOptions(
   input: RunStepInput,
   step: Pick<ResolvedStep, 'image' | 'script' | 'environment' | 'workingDirectory'>,
   workspaceVolume: string,
+  cluster?: string,
 ): Docker.ContainerCreateOptions {
   return {
     name,
@@ -222,7 +225,7 @@ export function stepContainerOptions(
     WorkingDir: step.workingDirectory,
     User: stepUser,
     Labels: {
-      [labels.run]: input.runId,
+      ...ownerLabels(input.runId, cluster),
       [labels.job]: input.job,
       [labels.step]: input.step,
       [labels.attempt]: String(input.attempt),

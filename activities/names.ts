@@ -11,7 +11,18 @@ export const labels = {
   job: 'conveyor.job',
   step: 'conveyor.step',
   attempt: 'conveyor.attempt',
+  /**
+   * The Temporal cluster and namespace whose runs own the resource (`<cluster id>/<namespace>`), so a worker's
+   * sweeper only ever removes what its own server knows about, even when several Conveyor installations share one
+   * Docker engine.
+   */
+  cluster: 'conveyor.cluster',
 } as const;
+
+/** Labels for a resource of `runId`, with the owning cluster's label when it is known. */
+export function ownerLabels(runId: string, cluster: string | undefined): Record<string, string> {
+  return cluster ? { [labels.run]: runId, [labels.cluster]: cluster } : { [labels.run]: runId };
+}
 
 /**
  * A Docker-safe, readable and collision-free form of a name: `test (node=18)` → `test-node-18-1a2b3c`.

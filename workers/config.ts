@@ -7,6 +7,7 @@
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { findConfigFile, readConfigFile, type ConfigFile } from '../config/config-file';
 
 const projectRoot = path.resolve(__dirname, '..');
 
@@ -48,6 +49,10 @@ export interface ConveyorConfig {
   /** Image used by steps that name none (DESIGN.md §4). */
   defaultImage: string;
   taskQueues: { workflows: string; docker: string };
+  /** Where `conveyor.config.yml` was found, if anywhere. */
+  configFile?: string;
+  /** Its validated contents (defaults when there is no file). */
+  file: ConfigFile;
 }
 
 /** Reads the configuration from `env` (default: `process.env`), throwing a readable error on a bad value. */
@@ -59,9 +64,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
   }
   const e = parsed.data;
   const xdgCache = env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache');
+  const dataDir = path.resolve(e.CONVEYOR_DATA_DIR);
+  const configFile = findConfigFile(env, dataDir, projectRoot);
   return {
     projectRoot,
-    dataDir: path.resolve(e.CONVEYOR_DATA_DIR),
+    dataDir,
     cacheDir: path.resolve(e.CONVEYOR_CACHE_DIR ?? path.join(xdgCache, 'conveyor')),
     temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, uiPort: e.CONVEYOR_TEMPORAL_UI_PORT },
     s3: {
@@ -75,6 +82,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
     },
     defaultImage: e.CONVEYOR_DEFAULT_IMAGE,
     taskQueues: { workflows: 'conveyor', docker: 'conveyor-docker' },
+    configFile,
+    file: readConfigFile(configFile),
   };
 }
 

@@ -23,6 +23,8 @@ export interface ConveyorWorkerDeps {
   secrets?: SecretStore;
   /** Heartbeat interval of step activities in ms. */
   heartbeatMs?: number;
+  /** The owning cluster's label value for Docker resources (`clusterLabel`); the sweeper only removes those. */
+  cluster?: string;
 }
 
 /** Creates the workflow worker and the Docker activity worker; run them together with `runWorkers`. */
@@ -46,8 +48,9 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
         logs: deps.logs,
         secrets: deps.secrets,
         heartbeatMs: deps.heartbeatMs,
+        cluster: deps.cluster,
       }),
-      ...createDockerResourceActivities({ docker: deps.docker }),
+      ...createDockerResourceActivities({ docker: deps.docker, cluster: deps.cluster }),
     },
     // Container steps are mostly waiting; the limit protects the Docker engine, not the CPU.
     maxConcurrentActivityTaskExecutions: 64,

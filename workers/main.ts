@@ -9,6 +9,7 @@ import { createFsLogStore } from '../activities/log-store';
 import { createWorkerSecretStore } from '../activities/secrets';
 import { loadConfig } from './config';
 import { createConveyorWorkers, runWorkers } from './create-workers';
+import { clusterLabel } from './cluster-label';
 import { sweepClosedRuns } from './sweeper';
 import { Client, Connection } from '@temporalio/client';
 
@@ -19,13 +20,15 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-  const swept = await sweepClosedRuns({ docker, client });
+  const cluster = await clusterLabel(clientConnection.workflowService, config.temporal.namespace);
+  const swept = await sweepClosedRuns({ docker, client, cluster });
   if (swept.runs > 0) console.log(`sweeper: removed leftovers of ${swept.runs} closed run(s)`);
   const workers = await createConveyorWorkers({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.taskQueues.workflows,
     docker,
+    cluster,
     logs: createFsLogStore(path.join(config.dataDir, 'runs')),
     secrets: createWorkerSecretStore(process.env, path.join(config.dataDir, 'secrets.json')),
   });

@@ -1,21 +1,26 @@
 /**
  * The sweeper: at worker start, removes containers, volumes and networks whose run is closed (finished, failed,
- * cancelled, terminated or unknown to the server), so a crash never leaks Docker resources for long.
+ * cancelled, terminated or unknown to the server), so a crash never leaks Docker resources for long. It only looks
+ * at resources labelled with its own cluster (`conveyor.cluster`): a run unknown to this server may belong to
+ * another Conveyor installation sharing the Docker engine.
  */
 import type { Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import { removeByLabel } from '../activities/docker-resources';
 import { labels } from '../activities/names';
 
-/** Removes leftovers of closed runs; returns how many runs were swept. */
+/** Removes leftovers of this cluster's closed runs; returns how many runs were swept. */
 export async function sweepClosedRuns({
   docker,
   client,
+  cluster,
 }: {
   docker: Docker;
   client: Client;
+  /** This worker's cluster label value (see `clusterLabel`). */
+  cluster: string;
 }): Promise<{ runs: number }> {
-  const filters = { label: [labels.run] };
+  const filters = { label: [labels.run, `${labels.cluster}=${cluster}`] };
   const runIds = new Set<string>();
   for (const container of await docker.listContainers({ all: true, filters })) {
     const run = container.Labels[labels.run];
@@ -23,6 +28,10 @@ export async function sweepClosedRuns({
   }
   for (const volume of (await docker.listVolumes({ filters })).Volumes ?? []) {
     const run = volume.Labels?.[labels.run];
+    if (run) runIds.add(run);
+  }
+  for (const network of await docker.listNetworks({ filters })) {
+    const run = network.Labels?.[labels.run];
     if (run) runIds.add(run);
   }
   let runs = 0;

@@ -11,7 +11,15 @@ export const statusKey = defineSearchAttributeKey('ConveyorStatus', SearchAttrib
 /** What started the run: `cli`, `rerun`, a ref such as `refs/heads/main`. */
 export const triggerKey = defineSearchAttributeKey('ConveyorTrigger', SearchAttributeType.KEYWORD);
 
-/** Every Conveyor search attribute with its server type name, for registration. */
-export const conveyorSearchAttributes: { name: string; type: 'Keyword' }[] = [pipelineKey, statusKey, triggerKey].map(
-  (key) => ({ name: key.name, type: 'Keyword' }),
-);
+/** Server type names of the search attribute types Conveyor uses. */
+export type SearchAttributeTypeName = 'Keyword' | 'Text' | 'Int' | 'Datetime';
+
+/**
+ * Every Conveyor search attribute with its server type name, for registration: `conveyor dev up` registers the
+ * missing ones on every start, so adding a key here is all a new attribute needs.
+ */
+export const conveyorSearchAttributes: { name: string; type: SearchAttributeTypeName }[] = [
+  pipelineKey,
+  statusKey,
+  triggerKey,
+].map((key) => ({ name: key.name, type: 'Keyword' }));

@@ -6,6 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { createS3Client, ensureBucket } from '../../activities/s3';
 import type { ConveyorConfig } from '../../workers/config';
 import { conveyorSearchAttributes } from '../../workflows/search-attributes';
@@ -70,7 +71,11 @@ function specs(config: ConveyorConfig): Record<ServiceName, ServiceSpec> {
         ]),
       ],
       ports: [temporal, { host: temporal.host, port: config.temporal.uiPort }],
-      ready: () => waitFor('the Temporal dev server', () => temporalAnswers(config), 60_000),
+      ready: async () => {
+        await waitFor('the Temporal dev server', () => temporalAnswers(config), 60_000);
+        // A server started by an older Conveyor lacks attributes added since: register what is missing.
+        await ensureSearchAttributes(config);
+      },
     },
     minio: {
       name: 'minio',
@@ -185,6 +190,34 @@ async function temporalAnswers(config: ConveyorConfig): Promise<boolean> {
     await connection.close();
   }
 }
+
+/** Registers every Conveyor search attribute the server does not have yet (idempotent). */
+async function ensureSearchAttributes(config: ConveyorConfig): Promise<void> {
+  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 3000 });
+  try {
+    const { namespace } = config.temporal;
+    const existing = await connection.operatorService.listSearchAttributes({ namespace });
+    const known = new Set(Object.keys(existing.customAttributes ?? {}));
+    const missing = conveyorSearchAttributes.filter((attribute) => !known.has(attribute.name));
+    if (missing.length === 0) return;
+    await connection.operatorService.addSearchAttributes({
+      namespace,
+      searchAttributes: Object.fromEntries(
+        missing.map((attribute) => [attribute.name, indexedValueTypes[attribute.type]]),
+      ),
+    });
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Temporal's enum values for the search attribute types Conveyor uses. */
+const indexedValueTypes = {
+  Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+  Text: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+  Int: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_INT,
+  Datetime: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+} as const;
 
 async function minioAnswers(config: ConveyorConfig): Promise<boolean> {
   const scheme = config.s3.useSSL ? 'https' : 'http';

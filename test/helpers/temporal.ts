@@ -11,6 +11,7 @@ import Docker from 'dockerode';
 import { createFsLogStore, type LogStore } from '../../activities/log-store';
 import { createStaticSecretStore } from '../../activities/secrets';
 import { loadConfig } from '../../workers/config';
+import { clusterLabel } from '../../workers/cluster-label';
 import { withConveyorWorkers } from '../../workers/create-workers';
 
 // Worker state changes and expected activity failures are noise in test output; errors still show.
@@ -29,6 +30,16 @@ export function testEnvironment(): Promise<TestWorkflowEnvironment> {
     namespace: config.temporal.namespace,
   });
   return environment;
+}
+
+let cluster: Promise<string> | undefined;
+
+/** The dev server's cluster label value, as the stack's worker writes it on Docker resources. */
+export function testCluster(): Promise<string> {
+  cluster ??= testEnvironment().then((env) =>
+    clusterLabel(env.client.connection.workflowService, config.temporal.namespace),
+  );
+  return cluster;
 }
 
 /** The workflows, bundled once per test process. */
@@ -62,6 +73,7 @@ export async function withWorkers<T>(
       workflowBundle: await workflowBundle(),
       heartbeatMs: options.heartbeatMs,
       secrets: createStaticSecretStore(options.secrets ?? {}),
+      cluster: await testCluster(),
     },
     body,
   );

@@ -7,6 +7,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { createFsLogStore } from '../../activities/log-store';
 import { createStaticSecretStore } from '../../activities/secrets';
+import { clusterLabel } from '../../workers/cluster-label';
 import { loadConfig } from '../../workers/config';
 import { createConveyorWorkers, runWorkers } from '../../workers/create-workers';
 
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue,
     docker: new Docker(),
+    cluster: await clusterLabel(connection.workflowService, config.temporal.namespace),
     logs: createFsLogStore(path.join(config.dataDir, 'runs')),
     secrets: createStaticSecretStore(JSON.parse(process.env.TEST_SECRETS ?? '{}') as Record<string, string>),
     heartbeatMs: 500,
