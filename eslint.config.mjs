@@ -86,10 +86,17 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: builtinPatterns.map((name) => ({
-            name,
-            message: 'workflows/ must stay deterministic: no Node builtins.',
-          })),
+          paths: [
+            ...builtinPatterns.map((name) => ({
+              name,
+              message: 'workflows/ must stay deterministic: no Node builtins.',
+            })),
+            ...['../pipeline', '../pipeline/index'].map((name) => ({
+              name,
+              message:
+                "import the pipeline/ module you need: the index pulls the parser (zod, yaml) into every workflow's bundle.",
+            })),
+          ],
           patterns: [
             {
               group: [
