@@ -1,14 +1,12 @@
 /** `conveyor run FILE`: validate a pipeline, start its run, stream its output and report the outcome. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ulid } from 'ulid';
 import { createFsLogStore } from '../../activities/log-store';
-import { slug } from '../../activities/names';
 import { loadConfig, temporalUiUrl, type ConveyorConfig } from '../../workers/config';
 import type { PipelineRunInput, PipelineRunStatus } from '../../workflows/pipeline-run-messages';
-import { pipelineKey, statusKey, triggerKey } from '../../workflows/search-attributes';
 import { CliError } from '../cli-error';
 import { loadPipelineFile, parseVarFlags } from '../pipeline-file';
+import { startRun } from '../run-control';
 import { connectClient } from '../temporal';
 import { describeFailure, toJsonSummary } from '../run-summary';
 import { watchRun } from '../run-view';
@@ -17,11 +15,6 @@ interface RunFlags {
   var: string[];
   detach?: boolean;
   json?: boolean;
-}
-
-/** A readable, unique workflow id: `run-<pipeline>-<ulid>`. */
-export function newRunId(pipelineName: string): string {
-  return `run-${slug(pipelineName)}-${ulid().toLowerCase()}`;
 }
 
 /** Registers `conveyor run`. */
@@ -50,19 +43,8 @@ export async function startAndFollow(
 ): Promise<PipelineRunStatus | undefined> {
   const { client, connection } = await connectClient(config);
   try {
-    const workflowId = newRunId(input.pipeline.name);
-    const handle = await client.workflow.start('pipelineRun', {
-      taskQueue: config.taskQueues.workflows,
-      workflowId,
-      args: [input],
-      typedSearchAttributes: [
-        { key: pipelineKey, value: input.pipeline.name },
-        { key: statusKey, value: 'running' },
-        { key: triggerKey, value: input.trigger },
-      ],
-      memo: { pipeline: input.pipeline.name, vars: input.vars },
-      staticSummary: `pipeline ${input.pipeline.name}`,
-    });
+    const workflowId = await startRun(client, config, input);
+    const handle = client.workflow.getHandle(workflowId);
     // With --json, stdout carries only the JSON summary; everything for humans goes to stderr.
     const human = flags.json ? process.stderr : process.stdout;
     human.write(`run ${workflowId} started (${temporalUiUrl(config, workflowId)})\n`);
