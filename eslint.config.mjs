@@ -121,4 +121,28 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The web view's scripts run in the browser, as they are (no build step).
+    files: ['server/web/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'document',
+          'window',
+          'location',
+          'history',
+          'EventSource',
+          'fetch',
+          'setInterval',
+          'clearInterval',
+          'setTimeout',
+          'clearTimeout',
+          'console',
+          'URLSearchParams',
+          'FormData',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

@@ -27,6 +27,8 @@ const envSchema = z.object({
   CONVEYOR_S3_BUCKET: z.string().default('conveyor'),
   CONVEYOR_DEFAULT_IMAGE: z.string().default('ubuntu:20.04'),
   CONVEYOR_TASK_QUEUE: z.string().min(1).default('conveyor'),
+  CONVEYOR_API_HOST: z.string().default('127.0.0.1'),
+  CONVEYOR_API_PORT: portSchema.default(8080),
 });
 
 /** The resolved configuration of one Conveyor process. */
@@ -49,6 +51,8 @@ export interface ConveyorConfig {
   /** Image used by steps that name none (DESIGN.md §4). */
   defaultImage: string;
   taskQueues: { workflows: string; docker: string };
+  /** Where `conveyor serve` listens (loopback unless `CONVEYOR_API_HOST` says otherwise). */
+  api: { host: string; port: number };
   /** Where `conveyor.config.yml` was found, if anywhere. */
   configFile?: string;
   /** Its validated contents (defaults when there is no file). */
@@ -82,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
     },
     defaultImage: e.CONVEYOR_DEFAULT_IMAGE,
     taskQueues: { workflows: e.CONVEYOR_TASK_QUEUE, docker: `${e.CONVEYOR_TASK_QUEUE}-docker` },
+    api: { host: e.CONVEYOR_API_HOST, port: e.CONVEYOR_API_PORT },
     configFile,
     file: readConfigFile(configFile),
   };
