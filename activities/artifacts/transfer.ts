@@ -9,8 +9,8 @@
  *   digest before the caller may read a byte of it: nothing unverified reaches a workspace.
  * - `verifyContent` re-hashes a stored object (scrub, retention, deployments).
  */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { createReadStream, createWriteStream, fstat } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
 import { pipeline as pipelineCallback, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -22,6 +22,7 @@ import { chunkSize, HashingStream, scratchPath } from '../store/scratch';
 import {
   ContentDigestMismatchError,
   ContentNotFoundError,
+  ContentSizeMismatchError,
   type ArtifactStore,
   type HexDigest,
   type PutContentOptions,
@@ -84,24 +85,11 @@ export interface VerifiedContent {
   release(): Promise<void>;
 }
 
-/** A stored object whose size did not match what its record says. */
-export class ContentSizeMismatchError extends ContentDigestMismatchError {
-  constructor(
-    expected: HexDigest,
-    actual: HexDigest,
-    readonly expectedSize: number,
-    readonly actualSize: number,
-  ) {
-    super(expected, actual);
-    this.message = `content has ${actualSize} bytes, expected ${expectedSize} (${this.message})`;
-    this.name = 'ContentSizeMismatchError';
-  }
-}
-
 /**
- * Fetches and verifies an object: streamed through SHA-256 to a local scratch file (S3) or read in place through one
- * open descriptor (fs; publish never rewrites a content file), then checked — size first, so a truncated read is
- * caught, then digest. Throws `ContentNotFoundError`, `ContentSizeMismatchError` or `ContentDigestMismatchError`.
+ * Fetches and verifies an object: streamed through SHA-256 to a local scratch file (S3), or read in place (fs), then
+ * checked — size first, so a truncated read is caught, then digest. Throws `ContentNotFoundError`,
+ * `ContentSizeMismatchError` or `ContentDigestMismatchError`. Each `open()` reads the same file again and refuses
+ * it if it is no longer the verified one (another inode or size: content files are never rewritten in place).
  */
 export async function fetchVerified(
   store: ArtifactStore,
@@ -109,25 +97,25 @@ export async function fetchVerified(
   options: { expectedSize?: number; spoolDir: string; onProgress?: (bytes: number) => void; signal?: AbortSignal },
 ): Promise<VerifiedContent> {
   const hasher = new HashingStream(options.onProgress);
-  let handle: FileHandle | undefined;
-  let spool: string | undefined;
+  const local = store.localContentPath?.(digest);
+  const file = local ?? (await scratchPath(options.spoolDir));
   const release = async () => {
-    await handle?.close().catch(() => undefined);
-    if (spool) await rm(spool, { force: true });
+    if (!local) await rm(file, { force: true });
   };
+  let identity: { ino: number; size: number };
   try {
-    const local = store.localContentPath?.(digest);
     if (local) {
-      handle = await open(local, 'r').catch((error: NodeJS.ErrnoException) => {
+      const before = await stat(file).catch((error: NodeJS.ErrnoException) => {
         throw error.code === 'ENOENT' ? new ContentNotFoundError(digest) : error;
       });
-      await pipeline(readHandle(handle), hasher, discard(), { signal: options.signal });
+      identity = { ino: before.ino, size: before.size };
+      await pipeline(readVerified(file, identity), hasher, discard(), { signal: options.signal });
     } else {
-      spool = await scratchPath(options.spoolDir);
-      await pipeline(await store.getContent(digest), hasher, createWriteStream(spool, { highWaterMark: chunkSize }), {
+      await pipeline(await store.getContent(digest), hasher, createWriteStream(file, { highWaterMark: chunkSize }), {
         signal: options.signal,
       });
-      handle = await open(spool, 'r');
+      const written = await stat(file);
+      identity = { ino: written.ino, size: written.size };
     }
     const actual = hasher.digest();
     if (options.expectedSize !== undefined && hasher.bytes !== options.expectedSize) {
@@ -138,12 +126,21 @@ export async function fetchVerified(
     await release();
     throw error;
   }
-  const verified = handle;
-  return { digest, size: hasher.bytes, open: () => readHandle(verified), release };
+  return { digest, size: hasher.bytes, open: () => readVerified(file, identity), release };
 }
 
-function readHandle(handle: FileHandle): Readable {
-  return createReadStream('', { fd: handle, start: 0, autoClose: false, highWaterMark: chunkSize });
+/** A stream of `file` that fails unless the file opened is still the one with `identity`. */
+function readVerified(file: string, identity: { ino: number; size: number }): Readable {
+  const stream = createReadStream(file, { highWaterMark: chunkSize });
+  stream.once('open', (fd: number) => {
+    fstat(fd, (error, info) => {
+      if (error) stream.destroy(error);
+      else if (info.ino !== identity.ino || info.size !== identity.size) {
+        stream.destroy(new Error(`${file} changed after it was verified`));
+      }
+    });
+  });
+  return stream;
 }
 
 function discard(): Writable {

@@ -43,6 +43,7 @@ export function createFsStore(root: string): ArtifactStore {
         if (options.expectedDigest && digest !== options.expectedDigest) {
           throw new ContentDigestMismatchError(options.expectedDigest, digest);
         }
+        await options.onDigest?.(digest, size);
         // Verify what reached the disk before publishing it.
         const written = await stat(temp);
         if (written.size !== size) throw new Error(`short write to ${temp}: ${written.size} of ${size} bytes`);

@@ -188,6 +188,7 @@ export function createS3Store(options: S3StoreOptions): ArtifactStore {
           if (options.expectedDigest && digest !== options.expectedDigest) {
             throw new ContentDigestMismatchError(options.expectedDigest, digest);
           }
+          await options.onDigest?.(digest, size);
           if (await statKey(contentKey(digest))) return { digest, size, bytesWritten: 0, deduplicated: true };
           await options.beforePublish?.(digest, size);
           await publish(spool, digest, size, options.onTemporary, options.signal);

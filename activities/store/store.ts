@@ -32,6 +32,12 @@ export interface PutContentOptions {
   /** Refuse to publish unless the bytes hash to this digest (for callers that know it in advance). */
   expectedDigest?: HexDigest;
   /**
+   * Runs once the digest and size are known, before the store checks whether the content exists: may throw to
+   * refuse it. Callers record here that a record is about to use the digest, so that retention, which checks for
+   * such uses before deleting content, cannot delete it between this check and the caller's record.
+   */
+  onDigest?: (digest: HexDigest, size: number) => Promise<void>;
+  /**
    * Runs once the digest and size are known and the content is new, before anything is published: may throw to
    * refuse it (the quota check). Temporaries are removed either way.
    */
@@ -184,6 +190,20 @@ export class ContentDigestMismatchError extends Error {
   ) {
     super(`content hashes to sha256:${actual.slice(0, 16)}…, expected sha256:${expected.slice(0, 16)}…`);
     this.name = 'ContentDigestMismatchError';
+  }
+}
+
+/** Content whose byte count did not match what its record says (checked before the hash: ART-056). */
+export class ContentSizeMismatchError extends ContentDigestMismatchError {
+  constructor(
+    expected: HexDigest,
+    actual: HexDigest,
+    readonly expectedSize: number,
+    readonly actualSize: number,
+  ) {
+    super(expected, actual);
+    this.message = `content has ${actualSize} bytes, expected ${expectedSize}`;
+    this.name = 'ContentSizeMismatchError';
   }
 }
 
