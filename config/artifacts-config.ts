@@ -20,15 +20,12 @@
 import { z } from 'zod';
 import { parseDuration } from '../pipeline/duration';
 import { parseMemorySize } from '../pipeline/memory-size';
-import {
-  normaliseRetentionPolicy,
-  retentionPoliciesSchema,
-  type RetentionPolicy,
-} from '../pipeline/retention-policy';
+import { normaliseRetentionPolicy, retentionPoliciesSchema, type RetentionPolicy } from '../pipeline/retention-policy';
 
 const sizeSchema = (what: string) =>
-  z.union([z.number(), z.string()], { error: `expected ${what} such as "100GB" or "512MiB"` }).superRefine(
-    (value, context) => {
+  z
+    .union([z.number(), z.string()], { error: `expected ${what} such as "100GB" or "512MiB"` })
+    .superRefine((value, context) => {
       if (parseMemorySize(value) === undefined) {
         context.addIssue({
           code: 'custom',
@@ -36,8 +33,7 @@ const sizeSchema = (what: string) =>
           params: { code: 'schema', hint: 'write a size such as "100GB", "500MB" or "2GiB"' },
         });
       }
-    },
-  );
+    });
 
 const durationSchema = z.union([z.number(), z.string()]).superRefine((value, context) => {
   const seconds = parseDuration(value);
