@@ -5,12 +5,13 @@
 import path from 'node:path';
 import { NativeConnection } from '@temporalio/worker';
 import Docker from 'dockerode';
-import { createFsLogStore } from '../activities/log-store';
 import { createWorkerSecretStore } from '../activities/secrets';
 import { loadConfig } from './config';
 import { createConveyorWorkers, runWorkers } from './create-workers';
 import { clusterLabel } from './cluster-label';
 import { sweepClosedRuns } from './sweeper';
+import { createLogStoreFromConfig, createStoreFromConfig, scratchDir } from './stores';
+import { sweepScratch } from '../activities/store/scratch';
 import { Client, Connection } from '@temporalio/client';
 
 async function main(): Promise<void> {
@@ -23,13 +24,19 @@ async function main(): Promise<void> {
   const cluster = await clusterLabel(clientConnection.workflowService, config.temporal.namespace);
   const swept = await sweepClosedRuns({ docker, client, cluster });
   if (swept.runs > 0) console.log(`sweeper: removed leftovers of ${swept.runs} closed run(s)`);
+  // Scratch files of transfers whose worker died, and unfinished uploads older than an hour (docs/artifacts.md).
+  const store = createStoreFromConfig(config);
+  const hourAgo = new Date(Date.now() - 3600_000);
+  const temporaries = (await sweepScratch(scratchDir(config), hourAgo)) + (await store.sweepTemporaries(hourAgo));
+  if (temporaries > 0) console.log(`sweeper: removed ${temporaries} orphaned artifact temporaries`);
   const workers = await createConveyorWorkers({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.taskQueues.workflows,
     docker,
     cluster,
-    logs: createFsLogStore(path.join(config.dataDir, 'runs')),
+    logs: createLogStoreFromConfig(config),
+    store,
     secrets: createWorkerSecretStore(process.env, path.join(config.dataDir, 'secrets.json')),
   });
   console.log(`worker ready on task queues ${config.taskQueues.workflows} and ${config.taskQueues.workflows}-docker`);

@@ -1,7 +1,7 @@
 /** `conveyor logs RUN [JOB[/STEP]] [-f]`: a run's step output from the log store. */
-import path from 'node:path';
 import type { Command } from 'commander';
-import { createFsLogStore, type LogRecord } from '../../activities/log-store';
+import type { LogRecord } from '../../activities/log-store';
+import { createLogStoreFromConfig } from '../../workers/stores';
 import { loadConfig } from '../../workers/config';
 import { describeRun } from '../runs';
 import { connectClient } from '../temporal';
@@ -22,7 +22,7 @@ export function registerLogsCommand(program: Command): void {
     .option('--stream <stream>', 'only stdout or stderr')
     .action(async (runId: string, selector: string | undefined, flags: LogsFlags) => {
       const config = loadConfig();
-      const logs = createFsLogStore(path.join(config.dataDir, 'runs'));
+      const logs = createLogStoreFromConfig(config);
       const { client, connection } = await connectClient(config);
       try {
         await describeRun(client, runId);

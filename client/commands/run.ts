@@ -1,9 +1,8 @@
 /** `conveyor run FILE`: validate a pipeline, start its run, stream its output and report the outcome. */
-import path from 'node:path';
 import type { Command } from 'commander';
 import { ulid } from 'ulid';
-import { createFsLogStore } from '../../activities/log-store';
 import { slug } from '../../activities/names';
+import { createLogStoreFromConfig } from '../../workers/stores';
 import { loadConfig, temporalUiUrl, type ConveyorConfig } from '../../workers/config';
 import type { PipelineRunInput, PipelineRunStatus } from '../../workflows/pipeline-run-messages';
 import { pipelineKey, statusKey, triggerKey } from '../../workflows/search-attributes';
@@ -70,7 +69,7 @@ export async function startAndFollow(
       if (flags.json) console.log(JSON.stringify({ runId: workflowId, status: 'running' }));
       return undefined;
     }
-    const logs = createFsLogStore(path.join(config.dataDir, 'runs'));
+    const logs = createLogStoreFromConfig(config);
     const status = await watchRun(client, handle, logs, workflowId, {
       write: (text) => human.write(text),
       live: Boolean(human.isTTY) && !process.env.CI,
