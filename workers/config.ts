@@ -8,8 +8,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { findConfigFile, readConfigFile, type ConfigFile } from '../config/config-file';
-
-const projectRoot = path.resolve(__dirname, '..');
+import { projectRoot } from '../config/project-root';
 
 const portSchema = z.coerce.number().int().min(1).max(65535);
 
@@ -29,6 +28,9 @@ const envSchema = z.object({
   CONVEYOR_DEFAULT_IMAGE: z.string().default('ubuntu:20.04'),
   CONVEYOR_STORE: z.enum(['s3', 'fs'], { error: "expected 's3' or 'fs'" }).default('s3'),
   CONVEYOR_STORE_DIR: z.string().optional(),
+  CONVEYOR_TASK_QUEUE: z.string().min(1).default('conveyor'),
+  CONVEYOR_API_HOST: z.string().default('127.0.0.1'),
+  CONVEYOR_API_PORT: portSchema.default(8080),
 });
 
 /** The resolved configuration of one Conveyor process. */
@@ -57,6 +59,8 @@ export interface ConveyorConfig {
    */
   store: { kind: 's3' | 'fs'; dir: string };
   taskQueues: { workflows: string; docker: string };
+  /** Where `conveyor serve` listens (loopback unless `CONVEYOR_API_HOST` says otherwise). */
+  api: { host: string; port: number };
   /** Where `conveyor.config.yml` was found, if anywhere. */
   configFile?: string;
   /** Its validated contents (defaults when there is no file). */
@@ -90,7 +94,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
     },
     defaultImage: e.CONVEYOR_DEFAULT_IMAGE,
     store: { kind: e.CONVEYOR_STORE, dir: path.resolve(e.CONVEYOR_STORE_DIR ?? path.join(dataDir, 'store')) },
-    taskQueues: { workflows: 'conveyor', docker: 'conveyor-docker' },
+    taskQueues: { workflows: e.CONVEYOR_TASK_QUEUE, docker: `${e.CONVEYOR_TASK_QUEUE}-docker` },
+    api: { host: e.CONVEYOR_API_HOST, port: e.CONVEYOR_API_PORT },
     configFile,
     file: readConfigFile(configFile),
   };
