@@ -7,10 +7,11 @@ import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type Docker from 'dockerode';
 import { createDockerResourceActivities, createDockerStepActivities } from '../activities';
 import { createArtifactActivities } from '../activities/artifacts/activities';
+import { createRetentionActivities } from '../activities/artifacts/retention';
 import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
 import type { ArtifactStore } from '../activities/store/store';
-import { artifactSettings } from '../config/artifacts-config';
+import { artifactSettings, type ArtifactSettings } from '../config/artifacts-config';
 import { loadConfig } from './config';
 import { createStoreFromConfig, scratchDir } from './stores';
 
@@ -34,12 +35,14 @@ export interface ConveyorWorkerDeps {
   store?: ArtifactStore;
   /** Local scratch directory for artifact transfers (default: the data dir's `tmp/`). */
   scratchDir?: string;
+  /** Quota, compression and retention policies (default: from conveyor.config.yml). */
+  artifactSettings?: ArtifactSettings;
 }
 
 /** Creates the workflow worker and the Docker activity worker; run them together with `runWorkers`. */
 export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<Worker[]> {
   const config = loadConfig();
-  const settings = artifactSettings(config.file);
+  const settings = deps.artifactSettings ?? artifactSettings(config.file);
   const store = deps.store ?? createStoreFromConfig(config);
   const workflowSource = deps.workflowBundle
     ? { workflowBundle: deps.workflowBundle }
@@ -49,6 +52,8 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...workflowSource,
+    // Light activities: retention touches only the store.
+    activities: createRetentionActivities({ store, settings }),
   });
   const dockerWorker = await Worker.create({
     connection: deps.connection,

@@ -12,6 +12,8 @@ import { clusterLabel } from './cluster-label';
 import { sweepClosedRuns } from './sweeper';
 import { createLogStoreFromConfig, createStoreFromConfig, scratchDir } from './stores';
 import { sweepScratch } from '../activities/store/scratch';
+import { artifactSettings } from '../config/artifacts-config';
+import { ensureRetentionSchedule, retentionScheduleId } from './retention-schedule';
 import { Client, Connection } from '@temporalio/client';
 
 async function main(): Promise<void> {
@@ -29,6 +31,17 @@ async function main(): Promise<void> {
   const hourAgo = new Date(Date.now() - 3600_000);
   const temporaries = (await sweepScratch(scratchDir(config), hourAgo)) + (await store.sweepTemporaries(hourAgo));
   if (temporaries > 0) console.log(`sweeper: removed ${temporaries} orphaned artifact temporaries`);
+  const { retention } = artifactSettings(config.file);
+  const schedule = await ensureRetentionSchedule(client, {
+    taskQueue: config.taskQueues.workflows,
+    intervalSeconds: retention.intervalSeconds,
+    maxDeletions: retention.maxDeletions,
+  }).catch((error: unknown) => {
+    // Runs do not depend on it; the next worker start tries again.
+    console.error(`retention schedule ${retentionScheduleId} could not be ensured: ${(error as Error).message}`);
+    return 'unchanged' as const;
+  });
+  if (schedule !== 'unchanged') console.log(`retention schedule ${retentionScheduleId} ${schedule}`);
   const workers = await createConveyorWorkers({
     connection,
     namespace: config.temporal.namespace,
