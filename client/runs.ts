@@ -4,8 +4,12 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { jobStatusQuery } from '../workflows/pipeline-job';
-import { statusQuery, type PipelineRunInput, type PipelineRunStatus } from '../workflows/pipeline-run-messages';
+import {
+  jobStatusQuery,
+  statusQuery,
+  type PipelineRunInput,
+  type PipelineRunStatus,
+} from '../workflows/pipeline-run-messages';
 import { CliError } from './cli-error';
 import { RunNotFoundError } from './run-errors';
 

@@ -8,8 +8,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { findConfigFile, readConfigFile, type ConfigFile } from '../config/config-file';
-
-const projectRoot = path.resolve(__dirname, '..');
+import { projectRoot } from '../config/project-root';
 
 const portSchema = z.coerce.number().int().min(1).max(65535);
 
@@ -29,6 +28,7 @@ const envSchema = z.object({
   CONVEYOR_DEFAULT_IMAGE: z.string().default('ubuntu:20.04'),
   CONVEYOR_API_HOST: z.string().default('127.0.0.1'),
   CONVEYOR_API_PORT: portSchema.default(8080),
+  CONVEYOR_TASK_QUEUE: z.string().min(1).default('conveyor'),
 });
 
 /** The resolved configuration of one Conveyor process. */
@@ -85,7 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
       bucket: e.CONVEYOR_S3_BUCKET,
     },
     defaultImage: e.CONVEYOR_DEFAULT_IMAGE,
-    taskQueues: { workflows: 'conveyor', docker: 'conveyor-docker' },
+    taskQueues: { workflows: e.CONVEYOR_TASK_QUEUE, docker: `${e.CONVEYOR_TASK_QUEUE}-docker` },
     api: { host: e.CONVEYOR_API_HOST, port: e.CONVEYOR_API_PORT },
     configFile,
     file: readConfigFile(configFile),
