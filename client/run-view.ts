@@ -6,7 +6,7 @@
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { LogStore } from '../activities/log-store';
 import type { JobState, PipelineRunStatus } from '../workflows/pipeline-run-messages';
-import { fetchRunStatus } from './runs';
+import { fetchRunStatus, runOutcome } from './runs';
 
 /** Where the view writes and how. */
 export interface RunViewOutput {
@@ -43,7 +43,7 @@ export async function watchRun(
   let lastStatus: PipelineRunStatus | undefined;
   const printed = new Map<string, string>();
   let finished = false;
-  const result = (handle.result() as Promise<PipelineRunStatus>).finally(() => {
+  const result = runOutcome(handle).finally(() => {
     finished = true;
   });
   result.catch(() => undefined);
