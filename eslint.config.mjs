@@ -38,7 +38,7 @@ const nodeBuiltins = [
 const builtinPatterns = [...nodeBuiltins, ...nodeBuiltins.map((name) => `node:${name}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.conveyor/**', 'docs/**'] },
+  { ignores: ['node_modules/**', '.conveyor/**', 'dist/**', 'docs/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -119,6 +119,30 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // The web view's scripts run in the browser, as they are (no build step).
+    files: ['server/web/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'document',
+          'window',
+          'location',
+          'history',
+          'EventSource',
+          'fetch',
+          'setInterval',
+          'clearInterval',
+          'setTimeout',
+          'clearTimeout',
+          'console',
+          'URLSearchParams',
+          'FormData',
+        ].map((name) => [name, 'readonly']),
+      ),
     },
   },
 );
