@@ -15,7 +15,9 @@ import { registerLogsCommand } from './commands/logs';
 import { registerPlanCommand } from './commands/plan';
 import { registerRerunCommand } from './commands/rerun';
 import { registerRunCommand } from './commands/run';
+import { registerServeCommand } from './commands/serve';
 import { registerStatusCommand } from './commands/status';
+import { registerTokenCommand } from './commands/token';
 import { registerValidateCommand } from './commands/validate';
 import { endQuietlyOnClosedPipe } from './closed-pipe';
 
@@ -37,6 +39,8 @@ registerCancelCommand(program);
 registerListCommand(program);
 registerRerunCommand(program);
 registerDevCommand(program);
+registerServeCommand(program);
+registerTokenCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {

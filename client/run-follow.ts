@@ -3,20 +3,17 @@
  * the jobs' states, a notice when no worker picks the run up, reconnection across a restart of the Temporal server
  * or the worker, and Ctrl-C that asks before cancelling (docs/runs.md).
  */
-import path from 'node:path';
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { ulid } from 'ulid';
-import { createFsLogStore } from '../activities/log-store';
-import { slug } from '../activities/names';
+import type { Client } from '@temporalio/client';
 import { temporalUiUrl, type ConveyorConfig } from '../workers/config';
+import { createLogStoreFromConfig } from '../workers/stores';
 import type { PipelineRunInput, PipelineRunStatus } from '../workflows/pipeline-run-messages';
-import { pipelineKey, statusKey, triggerKey } from '../workflows/search-attributes';
 import { CliError } from './cli-error';
 import { tickUntilClosed } from './follow-loop';
 import { handleInterrupts } from './interrupt';
 import { ReconnectingClient } from './reconnecting-client';
 import { describeFailure, toJsonSummary } from './run-summary';
 import { RunView } from './run-view';
+import { newRunId, startRun } from './run-control';
 import { fetchRunStatus } from './runs';
 import { unpolledQueues, describePollers } from './task-queue-pollers';
 import { noWorkerMessage, watchForWorker } from './worker-check';
@@ -25,11 +22,6 @@ import { noWorkerMessage, watchForWorker } from './worker-check';
 export interface FollowFlags {
   detach?: boolean;
   json?: boolean;
-}
-
-/** A readable, unique workflow id: `run-<pipeline>-<ulid>`. */
-export function newRunId(pipelineName: string): string {
-  return `run-${slug(pipelineName)}-${ulid().toLowerCase()}`;
 }
 
 /** Starts a run and, unless detached, follows it to its end; returns the final status. */
@@ -46,7 +38,7 @@ export async function startAndFollow(
   const temporal = await ReconnectingClient.connect(config, { notice });
   const runId = newRunId(input.pipeline.name);
   try {
-    await temporal.call((client) => startRun(client, config, runId, input));
+    await temporal.call((client) => startRun(client, config, input, runId));
     human.write(`run ${runId} started (${temporalUiUrl(config, runId)})\n`);
     if (flags.detach) {
       await warnWithoutWorkers(temporal.client, config, notice);
@@ -56,7 +48,7 @@ export async function startAndFollow(
     view = new RunView(
       {
         runId,
-        logs: createFsLogStore(path.join(config.dataDir, 'runs')),
+        logs: createLogStoreFromConfig(config),
         status: () => fetchRunStatus(temporal.client, runId),
       },
       { write: (text) => human.write(text), live: Boolean(human.isTTY) && !process.env.CI, columns: human.columns },
@@ -80,26 +72,6 @@ export async function startAndFollow(
 }
 
 /** Starts the workflow; a retried start whose first attempt got through finds its own run already there. */
-async function startRun(client: Client, config: ConveyorConfig, runId: string, input: PipelineRunInput) {
-  try {
-    await client.workflow.start('pipelineRun', {
-      taskQueue: config.taskQueues.workflows,
-      workflowId: runId,
-      args: [input],
-      typedSearchAttributes: [
-        { key: pipelineKey, value: input.pipeline.name },
-        { key: statusKey, value: 'running' },
-        { key: triggerKey, value: input.trigger },
-      ],
-      memo: { pipeline: input.pipeline.name, vars: input.vars },
-      staticSummary: `pipeline ${input.pipeline.name}`,
-    });
-  } catch (error) {
-    // The id is new (a fresh ulid): if it exists, it is this very start, sent again after a lost answer.
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-  }
-}
-
 /** For a detached run: one look at the task queues, and a notice when no live worker polls them. */
 async function warnWithoutWorkers(client: Client, config: ConveyorConfig, notice: (text: string) => void) {
   const queues = await describePollers(client.connection, config.temporal.namespace, config.taskQueues).catch(

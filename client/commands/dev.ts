@@ -16,12 +16,15 @@ export function printStackAddresses(config: ConveyorConfig): void {
     `MinIO:         http://${config.s3.endPoint}:${config.s3.port} ` +
       `(console :${config.s3.consolePort}, bucket ${config.s3.bucket})`,
   );
+  console.log(`API and web:   http://${config.api.host}:${config.api.port}`);
   console.log(`Data dir:      ${config.dataDir}`);
 }
 
 /** Registers `conveyor dev`. */
 export function registerDevCommand(program: Command): void {
-  const dev = program.command('dev').description('run the embedded stack (Temporal dev server, MinIO, worker)');
+  const dev = program
+    .command('dev')
+    .description('run the embedded stack (Temporal dev server, MinIO, worker, API server)');
   dev
     .command('up')
     .description('start the stack, reusing whatever already runs (and restarting what crashed)')

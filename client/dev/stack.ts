@@ -25,9 +25,10 @@ import {
   type ServiceRecord,
   type ServiceSpec,
 } from './processes';
+import { apiAddress, apiServiceSpec } from './api-service';
 
 /** The stack's services, in start order (stopped in reverse). */
-export const serviceNames = ['temporal', 'minio', 'worker'] as const;
+export const serviceNames = ['temporal', 'minio', 'worker', 'api'] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
 /** A service's state as `dev status` reports it. */
@@ -110,6 +111,7 @@ function specs(config: ConveyorConfig): Record<ServiceName, ServiceSpec> {
       ports: [],
       ready: (record) => waitFor('the worker', () => workerPolls(config, record), 120_000),
     },
+    api: apiServiceSpec(config),
   };
 }
 
@@ -168,6 +170,7 @@ export async function stackStatus(config: ConveyorConfig): Promise<ServiceStatus
     temporal,
     minio: { host: config.s3.endPoint, port: config.s3.port },
     worker: undefined,
+    api: apiAddress(config),
   };
   const result: ServiceStatus[] = [];
   for (const name of serviceNames) {

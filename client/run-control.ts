@@ -1,0 +1,80 @@
+/**
+ * Starting, re-running and cancelling runs: the operations the CLI and the HTTP API share, with errors that say
+ * whether the run is unknown ({@link RunNotFoundError}) or in the wrong state ({@link RunStateError}).
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import { ulid } from 'ulid';
+import { slug } from '../activities/names';
+import type { ConveyorConfig } from '../workers/config';
+import type { JobState, PipelineRunInput } from '../workflows/pipeline-run-messages';
+import { pipelineKey, statusKey, triggerKey } from '../workflows/search-attributes';
+import { RunStateError } from './run-errors';
+import { describeRun, fetchRunInput, fetchRunStatus } from './runs';
+
+/** A readable, unique workflow id: `run-<pipeline>-<ulid>`. */
+export function newRunId(pipelineName: string): string {
+  return `run-${slug(pipelineName)}-${ulid().toLowerCase()}`;
+}
+
+/**
+ * Starts a run on the configured task queue with its search attributes; returns its run id (the workflow id).
+ * With a `workflowId` chosen by the caller the start may be sent again after a lost answer: the id is new, so if it
+ * exists it is this very start.
+ */
+export async function startRun(
+  client: Client,
+  config: ConveyorConfig,
+  input: PipelineRunInput,
+  workflowId = newRunId(input.pipeline.name),
+): Promise<string> {
+  try {
+    await client.workflow.start('pipelineRun', {
+      taskQueue: config.taskQueues.workflows,
+      workflowId,
+      args: [input],
+      typedSearchAttributes: [
+        { key: pipelineKey, value: input.pipeline.name },
+        { key: statusKey, value: 'running' },
+        { key: triggerKey, value: input.trigger },
+      ],
+      memo: { pipeline: input.pipeline.name, vars: input.vars },
+      staticSummary: `pipeline ${input.pipeline.name}`,
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+  return workflowId;
+}
+
+/**
+ * The input of a re-run of a finished run: the same definition and variable snapshot; with `failedOnly`, the
+ * successful jobs' results are taken over and only the others run.
+ */
+export async function rerunInput(
+  client: Client,
+  runId: string,
+  options: { failedOnly: boolean; trigger: string },
+): Promise<PipelineRunInput> {
+  const input = await fetchRunInput(client, runId);
+  const previous = await fetchRunStatus(client, runId);
+  if (previous.status === 'running')
+    throw new RunStateError(`run '${runId}' is still running; wait for it or cancel it`);
+  const rerun: PipelineRunInput = { ...input, trigger: options.trigger, rerunOf: runId, reuse: undefined };
+  if (!options.failedOnly) return rerun;
+  const reuse: Record<string, JobState> = Object.fromEntries(
+    Object.entries(previous.jobs).filter(([, job]) => job.status === 'success'),
+  );
+  if (Object.keys(reuse).length === Object.keys(previous.jobs).length) {
+    throw new RunStateError(`run '${runId}' has no failed or skipped jobs to re-run`);
+  }
+  return { ...rerun, reuse };
+}
+
+/** Requests cancellation of a running run (its jobs end `cancelled` once their containers are gone). */
+export async function requestCancel(client: Client, runId: string): Promise<void> {
+  const description = await describeRun(client, runId);
+  if (description.status.name !== 'RUNNING') {
+    throw new RunStateError(`run '${runId}' is not running (it is ${description.status.name.toLowerCase()})`);
+  }
+  await client.workflow.getHandle(runId).cancel();
+}
