@@ -71,7 +71,6 @@ export async function startAndFollow(
   }
 }
 
-/** Starts the workflow; a retried start whose first attempt got through finds its own run already there. */
 /** For a detached run: one look at the task queues, and a notice when no live worker polls them. */
 async function warnWithoutWorkers(client: Client, config: ConveyorConfig, notice: (text: string) => void) {
   const queues = await describePollers(client.connection, config.temporal.namespace, config.taskQueues).catch(
