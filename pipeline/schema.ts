@@ -141,13 +141,10 @@ export const artifactSchema = z
       z.strictObject({
         paths: pathsSchema,
         when: z.enum(['on_success', 'always']).optional().meta({ default: 'on_success' }),
-        optional: z
-          .boolean()
-          .optional()
-          .meta({
-            description: 'May match nothing (then nothing is stored); else that fails the job.',
-            default: false,
-          }),
+        optional: z.boolean().optional().meta({
+          description: 'May match nothing (then nothing is stored); else that fails the job.',
+          default: false,
+        }),
       }),
     ],
     { error: 'expected a path or glob, a list of them, or {paths, when, optional}' },
