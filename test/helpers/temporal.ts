@@ -9,6 +9,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import Docker from 'dockerode';
 import type { LogStore } from '../../activities/log-store';
+import type { ArtifactStore } from '../../activities/store/store';
+import type { ArtifactSettings } from '../../config/artifacts-config';
 import { createStaticSecretStore } from '../../activities/secrets';
 import { loadConfig } from '../../workers/config';
 import { clusterLabel } from '../../workers/cluster-label';
@@ -61,7 +63,14 @@ export const logs: LogStore = createLogStoreFromConfig(config);
 export async function withWorkers<T>(
   taskQueue: string,
   body: () => Promise<T>,
-  options: { heartbeatMs?: number; secrets?: Record<string, string> } = {},
+  options: {
+    heartbeatMs?: number;
+    secrets?: Record<string, string>;
+    /** The artifact store (default: the configured one, the stack's MinIO). */
+    store?: ArtifactStore;
+    scratchDir?: string;
+    artifactSettings?: ArtifactSettings;
+  } = {},
 ): Promise<T> {
   const env = await testEnvironment();
   return withConveyorWorkers(
@@ -75,6 +84,9 @@ export async function withWorkers<T>(
       heartbeatMs: options.heartbeatMs,
       secrets: createStaticSecretStore(options.secrets ?? {}),
       cluster: await testCluster(),
+      store: options.store,
+      scratchDir: options.scratchDir,
+      artifactSettings: options.artifactSettings,
     },
     body,
   );
