@@ -13,6 +13,7 @@ import { DiagnosticCollector } from '../pipeline/diagnostics';
 import type { Diagnostic } from '../pipeline/model';
 import { reportSchemaIssues } from '../pipeline/schema-issues';
 import { readYaml } from '../pipeline/yaml-source';
+import { identitiesSchema } from './identities';
 
 /**
  * The whole file. Sections are optional and strict (an unknown key is an error with a did-you-mean), so a typo
@@ -21,6 +22,7 @@ import { readYaml } from '../pipeline/yaml-source';
 export const configFileSchema = z
   .strictObject({
     version: z.literal(1).optional().meta({ description: 'Format version of this file (1).' }),
+    identities: identitiesSchema.optional(),
   })
   .meta({ title: 'Conveyor configuration', description: 'conveyor.config.yml' });
 
