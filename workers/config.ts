@@ -27,6 +27,8 @@ const envSchema = z.object({
   CONVEYOR_S3_SECRET_KEY: z.string().default('conveyor-secret'),
   CONVEYOR_S3_BUCKET: z.string().default('conveyor'),
   CONVEYOR_DEFAULT_IMAGE: z.string().default('ubuntu:20.04'),
+  CONVEYOR_PROMETHEUS_PORT: portSchema.default(9090),
+  CONVEYOR_PROMETHEUS_URL: z.string().optional(),
 });
 
 /** The resolved configuration of one Conveyor process. */
@@ -48,6 +50,11 @@ export interface ConveyorConfig {
   };
   /** Image used by steps that name none (DESIGN.md §4). */
   defaultImage: string;
+  /**
+   * Prometheus: the embedded one listens on 127.0.0.1:`port` with its data and file_sd `targets` in the data dir;
+   * `url` is where analysis queries go (CONVEYOR_PROMETHEUS_URL, default the embedded one).
+   */
+  prometheus: { port: number; url: string; dir: string; targets: string };
   taskQueues: { workflows: string; docker: string };
   /** Where `conveyor.config.yml` was found, if anywhere. */
   configFile?: string;
@@ -81,6 +88,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
       bucket: e.CONVEYOR_S3_BUCKET,
     },
     defaultImage: e.CONVEYOR_DEFAULT_IMAGE,
+    prometheus: {
+      port: e.CONVEYOR_PROMETHEUS_PORT,
+      url: e.CONVEYOR_PROMETHEUS_URL ?? `http://127.0.0.1:${e.CONVEYOR_PROMETHEUS_PORT}`,
+      dir: path.join(dataDir, 'prometheus'),
+      targets: path.join(dataDir, 'prometheus', 'targets'),
+    },
     taskQueues: { workflows: 'conveyor', docker: 'conveyor-docker' },
     configFile,
     file: readConfigFile(configFile),

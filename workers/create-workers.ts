@@ -6,6 +6,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type Docker from 'dockerode';
 import { createDockerResourceActivities, createDockerStepActivities } from '../activities';
+import { createDeploymentActivities } from '../activities/deployment';
 import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
 
@@ -25,6 +26,8 @@ export interface ConveyorWorkerDeps {
   heartbeatMs?: number;
   /** The owning cluster's label value for Docker resources (`clusterLabel`); the sweeper only removes those. */
   cluster?: string;
+  /** Where deployments register their routers with Prometheus, and where they query it (docs/deployments.md). */
+  prometheus?: { targets?: string; url?: string };
 }
 
 /** Creates the workflow worker and the Docker activity worker; run them together with `runWorkers`. */
@@ -51,6 +54,13 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
         cluster: deps.cluster,
       }),
       ...createDockerResourceActivities({ docker: deps.docker, cluster: deps.cluster }),
+      ...createDeploymentActivities({
+        docker: deps.docker,
+        cluster: deps.cluster,
+        secrets: deps.secrets,
+        prometheusTargets: deps.prometheus?.targets,
+        prometheusUrl: deps.prometheus?.url,
+      }),
     },
     // Container steps are mostly waiting; the limit protects the Docker engine, not the CPU.
     maxConcurrentActivityTaskExecutions: 64,

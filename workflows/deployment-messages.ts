@@ -8,6 +8,7 @@
  * **signal** with the same payload, for the Temporal UI and `temporal workflow signal`, whose refusals are recorded.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { TrafficSummary } from '../activities/analysis';
 import type { Measurement } from '../deploy/analysis';
 import type { GateDecision, Groups } from '../deploy/approvals';
 import type { DeployState, Evidence, RolloutOutcome } from '../deploy/rollout-machine';
@@ -122,6 +123,8 @@ export interface DeploymentStatus {
   gate: { name: string; approvers: string[]; required: number; approvedBy: string[]; deadline: string } | null;
   /** Measurements of the current (or last) rollout, newest last (at most the last 100). */
   analysis: Measurement[];
+  /** Stable's traffic just before the rollout began (DEP-008). */
+  baseline: TrafficSummary | null;
   lastRollback: { version: string; reason: string; evidence?: Evidence; at: string } | null;
   /** Finished rollouts, oldest first (at most the last 500). */
   history: RolloutResult[];
@@ -141,6 +144,8 @@ export interface DeploymentStatus {
   router: { kind: RouterKind; port: number; previewPort?: number } | null;
   /** Controls other than approvals, applied and refused (at most the last 100). */
   controls: ControlRecord[];
+  /** Blue-green's old colour, still up for an instant rollback until `at`. */
+  retiring: (ReleaseSummary & { at: string }) | null;
 }
 
 /** Input of the `deployment` workflow. */

@@ -13,12 +13,15 @@ export function printStackAddresses(config: ConveyorConfig): void {
     `MinIO:         http://${config.s3.endPoint}:${config.s3.port} ` +
       `(console :${config.s3.consolePort}, bucket ${config.s3.bucket})`,
   );
+  console.log(`Prometheus:    http://127.0.0.1:${config.prometheus.port} (routers and workers)`);
   console.log(`Data dir:      ${config.dataDir}`);
 }
 
 /** Registers `conveyor dev`. */
 export function registerDevCommand(program: Command): void {
-  const dev = program.command('dev').description('run the embedded stack (Temporal dev server, MinIO, worker)');
+  const dev = program
+    .command('dev')
+    .description('run the embedded stack (Temporal dev server, MinIO, Prometheus, worker)');
   dev
     .command('up')
     .description('start the stack, reusing whatever already runs')
@@ -41,7 +44,7 @@ export function registerDevCommand(program: Command): void {
       for (const service of services) {
         const state = service.up ? 'up' : service.pid ? 'starting or unhealthy' : 'down';
         const pid = service.pid ? `pid ${service.pid}` : '';
-        console.log(`${service.name.padEnd(9)} ${state.padEnd(22)} ${service.address}  ${pid}`);
+        console.log(`${service.name.padEnd(11)} ${state.padEnd(22)} ${service.address}  ${pid}`);
       }
       if (services.some((service) => !service.up)) process.exitCode = 1;
     });

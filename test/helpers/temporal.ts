@@ -74,6 +74,7 @@ export async function withWorkers<T>(
       heartbeatMs: options.heartbeatMs,
       secrets: createStaticSecretStore(options.secrets ?? {}),
       cluster: await testCluster(),
+      prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
     },
     body,
   );

@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     logs: createFsLogStore(path.join(config.dataDir, 'runs')),
     secrets: createStaticSecretStore(JSON.parse(process.env.TEST_SECRETS ?? '{}') as Record<string, string>),
     heartbeatMs: 500,
+    prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
   });
   console.log('worker ready');
   await runWorkers(workers);
