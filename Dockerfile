@@ -5,5 +5,6 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund
 COPY . .
+RUN bash scripts/build --force
 ENV CONVEYOR_DATA_DIR=/data
-CMD ["node", "--import", "tsx", "workers/main.ts"]
+CMD ["node", "dist/workers/main.js"]

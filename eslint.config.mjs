@@ -38,7 +38,7 @@ const nodeBuiltins = [
 const builtinPatterns = [...nodeBuiltins, ...nodeBuiltins.map((name) => `node:${name}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.conveyor/**', 'docs/**'] },
+  { ignores: ['node_modules/**', '.conveyor/**', 'dist/**', 'docs/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -99,10 +99,17 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: builtinPatterns.map((name) => ({
-            name,
-            message: 'workflows/ must stay deterministic: no Node builtins.',
-          })),
+          paths: [
+            ...builtinPatterns.map((name) => ({
+              name,
+              message: 'workflows/ must stay deterministic: no Node builtins.',
+            })),
+            ...['../pipeline', '../pipeline/index'].map((name) => ({
+              name,
+              message:
+                "import the pipeline/ module you need: the index pulls the parser (zod, yaml) into every workflow's bundle.",
+            })),
+          ],
           patterns: [
             {
               group: [
@@ -125,6 +132,30 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    // The web view's scripts run in the browser, as they are (no build step).
+    files: ['server/web/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'document',
+          'window',
+          'location',
+          'history',
+          'EventSource',
+          'fetch',
+          'setInterval',
+          'clearInterval',
+          'setTimeout',
+          'clearTimeout',
+          'console',
+          'URLSearchParams',
+          'FormData',
+        ].map((name) => [name, 'readonly']),
+      ),
     },
   },
 );

@@ -5,7 +5,7 @@
  * output arrives, so the CLI can tail a run live while its worker writes it.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { slug } from './names';
 
@@ -30,12 +30,24 @@ export interface LogWriter {
 /** Storage for run logs. */
 export interface LogStore {
   writer(runId: string, job: string, step: string, attempt: number): Promise<LogWriter>;
-  /** All records of a run so far, in file order per step attempt; `fromOffsets` resumes a previous read. */
-  read(
-    runId: string,
-    fromOffsets?: Map<string, number>,
-  ): Promise<{ records: LogRecord[]; offsets: Map<string, number> }>;
+  /**
+   * The records of a run added since `fromOffsets` (all of them without it), in file order per step attempt, and
+   * the offsets to pass to the next call. A store may return a bounded batch and set `more` when records are left
+   * for the next call, so a reader catching up on a large log keeps its memory bounded.
+   */
+  read(runId: string, fromOffsets?: Map<string, number>): Promise<LogReadResult>;
 }
+
+/** One batch of records from `LogStore.read`. */
+export interface LogReadResult {
+  records: LogRecord[];
+  offsets: Map<string, number>;
+  /** True when the store holds more records than this batch returned: call again at once. */
+  more?: boolean;
+}
+
+/** How many bytes the filesystem store reads per `read` call at most (a larger single line is read whole). */
+export const maxLogReadBytes = 4 * 1024 * 1024;
 
 /** A log store on the local filesystem under `root` (the data dir's `runs/`). */
 export function createFsLogStore(root: string): LogStore {
@@ -61,18 +73,52 @@ export function createFsLogStore(root: string): LogStore {
       const files = await readdir(dir).catch(() => [] as string[]);
       const records: LogRecord[] = [];
       const offsets = new Map(fromOffsets);
+      let budget = maxLogReadBytes;
+      let more = false;
       for (const name of files.sort()) {
-        const content = await readFile(path.join(dir, name));
+        const file = path.join(dir, name);
         const start = offsets.get(name) ?? 0;
-        // Only complete lines are consumed; a half-written last line is read on the next call.
-        const end = content.lastIndexOf(0x0a) + 1;
-        if (end <= start) continue;
-        for (const line of content.subarray(start, end).toString('utf8').split('\n')) {
+        // Only the bytes written since the last read are read: following a growing log costs what it adds.
+        const size = await stat(file).then(
+          (info) => info.size,
+          () => 0,
+        );
+        if (size <= start) continue;
+        if (budget <= 0) {
+          more = true;
+          continue;
+        }
+        const chunk = await readCompleteLines(file, start, Math.min(size - start, budget), size);
+        if (chunk.length === 0) continue;
+        for (const line of chunk.toString('utf8').split('\n')) {
           if (line) records.push(JSON.parse(line) as LogRecord);
         }
-        offsets.set(name, end);
+        offsets.set(name, start + chunk.length);
+        budget -= chunk.length;
+        if (start + chunk.length < size) more = true;
       }
-      return { records, offsets };
+      return { records, offsets, more };
     },
   };
+}
+
+/**
+ * Reads from `start` up to `length` bytes of a log file and returns them cut after the last complete line; a
+ * half-written last line is left for the next read. A single line longer than `length` is read whole.
+ */
+async function readCompleteLines(file: string, start: number, length: number, size: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    let buffer = Buffer.alloc(length);
+    let { bytesRead } = await handle.read(buffer, 0, length, start);
+    let end = buffer.subarray(0, bytesRead).lastIndexOf(0x0a) + 1;
+    if (end === 0 && bytesRead < size - start) {
+      buffer = Buffer.alloc(size - start);
+      ({ bytesRead } = await handle.read(buffer, 0, buffer.length, start));
+      end = buffer.subarray(0, bytesRead).lastIndexOf(0x0a) + 1;
+    }
+    return buffer.subarray(0, end);
+  } finally {
+    await handle.close();
+  }
 }

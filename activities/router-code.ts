@@ -4,6 +4,7 @@
  * image of their own: `conveyor/node:18` or `conveyor/nginx` plus this file.
  */
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildSync } from 'esbuild';
 import { pack } from 'tar-stream';
@@ -16,8 +17,13 @@ let bundled: { code: string; hash: string } | undefined;
 /** The bundled router (built once per process) and a short hash of it. */
 export function routerBundle(): { code: string; hash: string } {
   if (!bundled) {
+    // From the sources when run with tsx (activities/), or from the compiled worker's (dist/activities/).
+    const entry = [path.resolve(__dirname, '../router/main.ts'), path.resolve(__dirname, '../../router/main.ts')].find(
+      (candidate) => existsSync(candidate),
+    );
+    if (!entry) throw new Error(`the router's sources (router/main.ts) are not beside ${__dirname}`);
     const result = buildSync({
-      entryPoints: [path.resolve(__dirname, '../router/main.ts')],
+      entryPoints: [entry],
       bundle: true,
       platform: 'node',
       target: 'node18',

@@ -3,7 +3,7 @@
  * …) everywhere, and `${secrets.NAME}` only in environment values — the one place secrets may go (DESIGN.md §4).
  * This is the single point where templates become final text, so `$${` escapes are undone exactly once.
  */
-import { resolveRunTimeVariables, secretReferences } from '../pipeline';
+import { resolveRunTimeVariables, secretReferences } from '../pipeline/run-time-variables';
 import { PipelineConfigError } from './errors';
 import type { SecretStore } from './secrets';
 

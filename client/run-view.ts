@@ -3,10 +3,8 @@
  * updated in place under the output on a terminal, as one plain line per change otherwise. At the end, every
  * job's outcome and the failing step's last lines.
  */
-import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { LogStore } from '../activities/log-store';
 import type { JobState, PipelineRunStatus } from '../workflows/pipeline-run-messages';
-import { fetchRunStatus } from './runs';
 
 /** Where the view writes and how. */
 export interface RunViewOutput {
@@ -27,74 +25,153 @@ const icons: Record<JobState['status'], string> = {
   skipped: '−',
 };
 
-/** Follows a run until it ends and returns its final status. */
-export async function watchRun(
-  client: Client,
-  handle: WorkflowHandle,
-  logs: LogStore,
-  runId: string,
-  output: RunViewOutput,
-  options: { pollMs?: number; statusEveryMs?: number } = {},
-): Promise<PipelineRunStatus> {
-  const pollMs = options.pollMs ?? 200;
-  const statusEveryMs = options.statusEveryMs ?? 600;
-  let offsets = new Map<string, number>();
-  let footerLines = 0;
-  let lastStatus: PipelineRunStatus | undefined;
-  const printed = new Map<string, string>();
-  let finished = false;
-  const result = (handle.result() as Promise<PipelineRunStatus>).finally(() => {
-    finished = true;
-  });
-  result.catch(() => undefined);
+/** Where the view gets the run's state. */
+export interface RunViewSource {
+  runId: string;
+  logs: LogStore;
+  /** The run's live status; may fail (the server or the worker away), the view then keeps the last one. */
+  status: () => Promise<PipelineRunStatus>;
+}
 
-  const clearFooter = () => {
-    if (footerLines > 0) output.write(`\x1b[${footerLines}A\x1b[J`);
-    footerLines = 0;
-  };
-  const drawFooter = () => {
-    if (!output.live || !lastStatus) return;
-    const lines = footer(lastStatus, output.columns ?? 100);
-    output.write(`${lines.join('\n')}\n`);
-    footerLines = lines.length;
-  };
-  const reportChanges = (status: PipelineRunStatus) => {
+/**
+ * The view of one run while it runs. `poll()` prints the output added since the last poll and the jobs' changes;
+ * the caller polls until the run ends, then calls `finish()`. `hold()` keeps everything back while a question is
+ * asked (Ctrl-C), `resume()` prints what arrived meanwhile.
+ */
+export class RunView {
+  private offsets = new Map<string, number>();
+  private footerLines = 0;
+  private lastStatus?: PipelineRunStatus;
+  private readonly printed = new Map<string, string>();
+  private statusInFlight = false;
+  private lastStatusAt = 0;
+  private freshStatus?: PipelineRunStatus;
+  private held = false;
+  private heldText = '';
+  private heldNotices = '';
+  /** Whether any step output has been printed (until then the caller may poll faster). */
+  sawOutput = false;
+
+  constructor(
+    private readonly source: RunViewSource,
+    private readonly output: RunViewOutput,
+    private readonly options: { statusEveryMs?: number } = {},
+  ) {}
+
+  /** Prints new output lines and job state changes. */
+  async poll(): Promise<void> {
+    this.refreshStatusInBackground();
+    const text = await this.readLogs();
+    const status = this.freshStatus;
+    this.freshStatus = undefined;
+    if (!text && !status) return;
+    this.clearFooter();
+    let block = text;
+    if (status) {
+      this.lastStatus = status;
+      block += this.changes(status);
+    }
+    this.write(block);
+    this.drawFooter();
+  }
+
+  /** Prints a line from the CLI itself on stderr without breaking the in-place footer. */
+  notice(text: string): void {
+    if (this.held) {
+      this.heldNotices += `${text}\n`;
+      return;
+    }
+    this.clearFooter();
+    process.stderr.write(`${text}\n`);
+    this.drawFooter();
+  }
+
+  /** Erases the footer and keeps all output back until `resume()`. */
+  hold(): void {
+    this.clearFooter();
+    this.held = true;
+  }
+
+  /** Prints what was kept back and goes on as before. */
+  resume(): void {
+    this.held = false;
+    const [text, notices] = [this.heldText, this.heldNotices];
+    this.heldText = '';
+    this.heldNotices = '';
+    if (text) this.output.write(text);
+    if (notices) process.stderr.write(notices);
+    this.drawFooter();
+  }
+
+  /** Prints the output that is left, then every job's outcome and the failing steps' last lines. */
+  async finish(final: PipelineRunStatus): Promise<void> {
+    const text = await this.readLogs();
+    this.clearFooter();
+    this.write(text + finalReport(final));
+  }
+
+  private write(text: string): void {
+    if (!text) return;
+    if (this.held) this.heldText += text;
+    else this.output.write(text);
+  }
+
+  /** Everything added to the run's logs since the last read, as `[job/step] line` lines, in one string. */
+  private async readLogs(): Promise<string> {
+    let text = '';
+    for (;;) {
+      const read = await this.source.logs.read(this.source.runId, this.offsets);
+      this.offsets = read.offsets;
+      for (const record of read.records) text += `[${record.job}/${record.step}] ${record.line}\n`;
+      if (!read.more) break;
+    }
+    if (text) this.sawOutput = true;
+    return text;
+  }
+
+  /**
+   * Fetches the status every `statusEveryMs` without making the output wait for it: a status query waits for the
+   * worker, which may be restarting.
+   */
+  private refreshStatusInBackground(): void {
+    if (this.statusInFlight || Date.now() - this.lastStatusAt < (this.options.statusEveryMs ?? 600)) return;
+    this.statusInFlight = true;
+    this.lastStatusAt = Date.now();
+    this.source
+      .status()
+      .then((status) => {
+        this.freshStatus = status;
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.statusInFlight = false;
+      });
+  }
+
+  /** One plain line per job change (when not redrawing in place); a growing duration alone is not a change. */
+  private changes(status: PipelineRunStatus): string {
+    let text = '';
     for (const [name, job] of Object.entries(status.jobs)) {
-      // A change is a new state, step or attempt; a growing duration alone is not worth a line.
       const current = job.steps.find((step) => step.status === 'running' || step.status === 'retrying');
       const key = `${job.status}|${current?.name ?? ''}|${current?.attempts ?? 0}`;
-      if (printed.get(name) === key) continue;
-      printed.set(name, key);
-      if (!output.live && job.status !== 'pending') output.write(`${describeJob(name, job)}\n`);
+      if (this.printed.get(name) === key) continue;
+      this.printed.set(name, key);
+      if (!this.output.live && job.status !== 'pending') text += `${describeJob(name, job)}\n`;
     }
-  };
-
-  let lastStatusAt = 0;
-  while (!finished) {
-    const read = await logs.read(runId, offsets);
-    offsets = read.offsets;
-    let status: PipelineRunStatus | undefined;
-    if (Date.now() - lastStatusAt >= statusEveryMs) {
-      lastStatusAt = Date.now();
-      status = await fetchRunStatus(client, runId).catch(() => undefined);
-    }
-    if (read.records.length > 0 || status) {
-      clearFooter();
-      for (const record of read.records) output.write(`[${record.job}/${record.step}] ${record.line}\n`);
-      if (status) {
-        lastStatus = status;
-        reportChanges(status);
-      }
-      drawFooter();
-    }
-    await Promise.race([result.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, pollMs))]);
+    return text;
   }
-  const final = await result;
-  const read = await logs.read(runId, offsets);
-  clearFooter();
-  for (const record of read.records) output.write(`[${record.job}/${record.step}] ${record.line}\n`);
-  output.write(finalReport(final));
-  return final;
+
+  private clearFooter(): void {
+    if (this.footerLines > 0) this.output.write(`\x1b[${this.footerLines}A\x1b[J`);
+    this.footerLines = 0;
+  }
+
+  private drawFooter(): void {
+    if (!this.output.live || !this.lastStatus || this.held) return;
+    const lines = footer(this.lastStatus, this.output.columns ?? 100);
+    this.output.write(`${lines.join('\n')}\n`);
+    this.footerLines = lines.length;
+  }
 }
 
 /** One line per job: icon, name, state, duration, and the step it is in. */

@@ -4,9 +4,14 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { jobStatusQuery } from '../workflows/pipeline-job';
-import { statusQuery, type PipelineRunInput, type PipelineRunStatus } from '../workflows/pipeline-run-messages';
+import {
+  jobStatusQuery,
+  statusQuery,
+  type PipelineRunInput,
+  type PipelineRunStatus,
+} from '../workflows/pipeline-run-messages';
 import { CliError } from './cli-error';
+import { RunNotFoundError } from './run-errors';
 
 /** The live (or final) status of a run, with step detail for jobs still running. */
 export async function fetchRunStatus(client: Client, runId: string): Promise<PipelineRunStatus> {
@@ -36,14 +41,12 @@ export async function fetchRunStatus(client: Client, runId: string): Promise<Pip
   return status;
 }
 
-/** Describes a run, or throws a CliError naming it when it does not exist. */
+/** Describes a run, or throws a RunNotFoundError naming it when it does not exist. */
 export async function describeRun(client: Client, runId: string) {
   try {
     return await client.workflow.getHandle(runId).describe();
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) {
-      throw new CliError(`no run '${runId}' (list runs with 'conveyor list')`, 2);
-    }
+    if (error instanceof WorkflowNotFoundError) throw new RunNotFoundError(runId);
     throw error;
   }
 }
@@ -63,6 +66,8 @@ export interface RunListing {
   runId: string;
   pipeline: string;
   status: string;
+  /** What started it: `cli`, `rerun`, `api:alice`, a ref. */
+  trigger: string;
   startTime: string;
   closeTime?: string;
 }
@@ -80,10 +85,12 @@ export async function listRuns(
     const attributes = execution.typedSearchAttributes;
     const pipeline = attributes.getAll().find((pair) => pair.key.name === 'ConveyorPipeline')?.value;
     const status = attributes.getAll().find((pair) => pair.key.name === 'ConveyorStatus')?.value;
+    const trigger = attributes.getAll().find((pair) => pair.key.name === 'ConveyorTrigger')?.value;
     rows.push({
       runId: execution.workflowId,
       pipeline: String(pipeline ?? ''),
       status: String(status ?? execution.status.name.toLowerCase()),
+      trigger: String(trigger ?? ''),
       startTime: execution.startTime.toISOString(),
       closeTime: execution.closeTime?.toISOString(),
     });

@@ -8,8 +8,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { findConfigFile, readConfigFile, type ConfigFile } from '../config/config-file';
-
-const projectRoot = path.resolve(__dirname, '..');
+import { projectRoot } from '../config/project-root';
 
 const portSchema = z.coerce.number().int().min(1).max(65535);
 
@@ -29,6 +28,11 @@ const envSchema = z.object({
   CONVEYOR_DEFAULT_IMAGE: z.string().default('ubuntu:20.04'),
   CONVEYOR_PROMETHEUS_PORT: portSchema.default(9090),
   CONVEYOR_PROMETHEUS_URL: z.string().optional(),
+  CONVEYOR_STORE: z.enum(['s3', 'fs'], { error: "expected 's3' or 'fs'" }).default('s3'),
+  CONVEYOR_STORE_DIR: z.string().optional(),
+  CONVEYOR_TASK_QUEUE: z.string().min(1).default('conveyor'),
+  CONVEYOR_API_HOST: z.string().default('127.0.0.1'),
+  CONVEYOR_API_PORT: portSchema.default(8080),
 });
 
 /** The resolved configuration of one Conveyor process. */
@@ -55,7 +59,15 @@ export interface ConveyorConfig {
    * `url` is where analysis queries go (CONVEYOR_PROMETHEUS_URL, default the embedded one).
    */
   prometheus: { port: number; url: string; dir: string; targets: string };
+  /**
+   * Where artifacts and (with `s3`) step logs are kept (docs/artifacts.md): the S3 bucket above — the default, which
+   * the embedded stack's MinIO provides — or, with `CONVEYOR_STORE=fs`, a directory (`CONVEYOR_STORE_DIR`, default
+   * `<dataDir>/store`) for single-host installs.
+   */
+  store: { kind: 's3' | 'fs'; dir: string };
   taskQueues: { workflows: string; docker: string };
+  /** Where `conveyor serve` listens (loopback unless `CONVEYOR_API_HOST` says otherwise). */
+  api: { host: string; port: number };
   /** Where `conveyor.config.yml` was found, if anywhere. */
   configFile?: string;
   /** Its validated contents (defaults when there is no file). */
@@ -94,7 +106,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
       dir: path.join(dataDir, 'prometheus'),
       targets: path.join(dataDir, 'prometheus', 'targets'),
     },
-    taskQueues: { workflows: 'conveyor', docker: 'conveyor-docker' },
+    store: { kind: e.CONVEYOR_STORE, dir: path.resolve(e.CONVEYOR_STORE_DIR ?? path.join(dataDir, 'store')) },
+    taskQueues: { workflows: e.CONVEYOR_TASK_QUEUE, docker: `${e.CONVEYOR_TASK_QUEUE}-docker` },
+    api: { host: e.CONVEYOR_API_HOST, port: e.CONVEYOR_API_PORT },
     configFile,
     file: readConfigFile(configFile),
   };

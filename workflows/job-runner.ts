@@ -8,7 +8,7 @@
  * it for large ones (see pipeline-run.ts).
  */
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
-import type { JobModel, StepModel } from '../pipeline';
+import type { JobModel, StepModel } from '../pipeline/model';
 import type { RunStepResult } from '../activities/docker-step';
 import type { ExitReason } from '../activities/exit-codes';
 import type { JobState, RunOptions, StepState } from './pipeline-run-messages';

@@ -1,13 +1,10 @@
 /**
  * `pipelineJob`: one job of a large run as a child workflow of `pipelineRun`, so that the run's own history grows
- * by a few events per job rather than per step (see pipeline-run.ts for when children are used).
+ * by a few events per job rather than per step (docs/architecture.md, "Inline jobs or child workflows").
  */
-import { defineQuery, setHandler } from '@temporalio/workflow';
+import { setHandler } from '@temporalio/workflow';
 import { runJob, type JobInput } from './job-runner';
-import type { JobState } from './pipeline-run-messages';
-
-/** Live state of the job: its steps, attempts, exit codes and times. */
-export const jobStatusQuery = defineQuery<JobState>('jobStatus');
+import { jobStatusQuery, type JobState } from './pipeline-run-messages';
 
 /** Runs one job to a final state and returns it; throws only when the job is cancelled. */
 export async function pipelineJob(input: JobInput): Promise<JobState> {

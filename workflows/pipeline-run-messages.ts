@@ -1,6 +1,7 @@
 /**
- * The `pipelineRun` workflow's input, result and queries: the contract between the run workflow, the CLI and
- * the worker. Plain JSON throughout (STYLE.md 6).
+ * The messages of the run workflows: `pipelineRun`'s input, result and queries, and the `pipelineJob` child's
+ * query — the contract between the workflows, the CLI and the worker. Client code imports queries and signals from
+ * here, never from workflow code (docs/architecture.md, "Import zones"). Plain JSON throughout.
  */
 import { defineQuery } from '@temporalio/workflow';
 import type { PipelineModel } from '../pipeline/model';
@@ -19,6 +20,11 @@ export interface RunOptions {
    * child workflows (default 10,000; 0 always uses children).
    */
   inlineEventBudget?: number;
+  /**
+   * After a cancel or the run timeout, how long cleanup jobs (`if:` with `always()` or `cancelled()`) may still run
+   * before they are cancelled too, in seconds (default 300).
+   */
+  cleanupGraceSeconds?: number;
 }
 
 /** Input of `pipelineRun`. */
@@ -43,7 +49,14 @@ export type JobStatus = 'pending' | 'running' | 'retrying' | 'success' | 'failed
 
 /** Why a job or step did not succeed. */
 export type JobReason =
-  ExitReason | 'condition_false' | 'condition_error' | 'upstream_failed' | 'run_timed_out' | 'fail_fast';
+  | ExitReason
+  | 'condition_false'
+  | 'condition_error'
+  | 'upstream_failed'
+  | 'run_timed_out'
+  | 'fail_fast'
+  /** The job's child workflow was terminated (`temporal workflow terminate`). */
+  | 'terminated';
 
 /** One step of a job, as the run sees it. */
 export interface StepState {
@@ -96,3 +109,6 @@ export interface PipelineRunStatus {
 
 /** Live state of a run: job states, steps, attempts, exit codes and times. */
 export const statusQuery = defineQuery<PipelineRunStatus>('status');
+
+/** Live state of one job run as a `pipelineJob` child workflow: its steps, attempts, exit codes and times. */
+export const jobStatusQuery = defineQuery<JobState>('jobStatus');

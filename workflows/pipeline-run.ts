@@ -1,28 +1,37 @@
 /**
- * `pipelineRun`: one run of a pipeline, walking its job DAG (DESIGN.md §5).
+ * `pipelineRun`: one run of a pipeline (docs/runs.md, docs/architecture.md).
  *
- * A job starts the moment all its dependencies have finished and its condition holds (no level barriers), within
- * the run's and its matrix's parallelism limits; a failure skips its dependents transitively while independent
- * branches finish. Each job runs as a `pipelineJob` child workflow, so this history grows by a few events per
- * job. Every container, volume and network of the run is removed in a non-cancellable scope at the end.
+ * A thin loop around the pure `RunScheduler` (pipeline/run-scheduler.ts): it starts the jobs the scheduler names,
+ * records skips and cancellations, and feeds back every job that finishes — including a child workflow that
+ * failed, timed out or was terminated, which fails its job with that reason instead of wedging the run. A cancel
+ * or the run timeout stops the run: running jobs are cancelled, cleanup jobs (`if: always()`/`cancelled()`) still
+ * run within the cleanup grace. Every container, volume and network of the run is removed in a non-cancellable
+ * scope at the end.
  */
 import {
   CancellationScope,
-  condition,
   ChildWorkflowCancellationType,
+  ChildWorkflowFailure,
+  condition,
   isCancellation,
   setHandler,
+  sleep,
   startChild,
+  TemporalFailure,
+  TerminatedFailure,
+  TimeoutFailure,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { createPlan, decideJob, ReadySet, type FinishedJob, type JobModel } from '../pipeline';
+import type { FinishedJob } from '../pipeline/job-condition';
+import type { JobModel } from '../pipeline/model';
+import { RunScheduler, type SchedulerDecision } from '../pipeline/run-scheduler';
 import { resourceActivities } from './activity-proxies';
-import { startDeadline } from './deadline';
-import { runJob } from './job-runner';
+import { runJob, type JobInput } from './job-runner';
 import { pipelineJob } from './pipeline-job';
 import {
   statusQuery,
+  type JobReason,
   type JobState,
   type PipelineRunInput,
   type PipelineRunStatus,
@@ -44,6 +53,13 @@ export function estimatedInlineEvents(jobs: readonly JobModel[]): number {
   return jobs.reduce((sum, job) => sum + (2 + 6 * stepAttempts(job)) * (1 + job.retryCount), 0);
 }
 
+/** Why and how the run is stopping early, as the run's timer and cancellation request report it. */
+interface RunStop {
+  reason: 'cancelled' | 'run_timed_out' | undefined;
+  /** The cancellation Temporal delivered, rethrown at the end so the run is recorded as cancelled. */
+  cancellation?: unknown;
+}
+
 /** Runs a pipeline to completion and returns every job's outcome. */
 export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunStatus> {
   const { pipeline } = input;
@@ -62,38 +78,46 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
     upsertSearchAttributes([{ key: statusKey, value }]);
   };
 
-  const deadline = startDeadline(pipeline.timeoutSeconds);
+  const stop: RunStop = { reason: undefined };
+  CancellationScope.current().cancelRequested.catch((error: unknown) => {
+    stop.reason ??= 'cancelled';
+    stop.cancellation = error;
+  });
+  // The run timeout: a durable timer; cancelled with the run, or cleared when the jobs are done.
+  const timer = new CancellationScope();
+  void timer
+    .run(() => sleep(pipeline.timeoutSeconds * 1000))
+    .then(
+      () => (stop.reason ??= 'run_timed_out'),
+      () => undefined,
+    );
 
-  let cancellation: unknown;
   try {
-    await deadline.scope.run(async () => {
-      const needsNetwork = pipeline.jobs.some((job) => job.network === 'isolated' && !input.reuse?.[job.name]);
-      const networkName = needsNetwork ? await resources.ensureRunNetwork({ runId }) : undefined;
-      await walkDag(input, status, networkName);
-    });
-  } catch (error) {
-    if (!isCancellation(error)) throw error;
-    if (!deadline.timedOut()) cancellation = error;
-    for (const job of Object.values(status.jobs)) {
-      if (job.status === 'pending' || job.status === 'running' || job.status === 'retrying') {
-        job.status = 'cancelled';
-        if (deadline.timedOut()) job.reason = 'run_timed_out';
-      }
+    let networkName: string | undefined;
+    const needsNetwork = pipeline.jobs.some((job) => job.network === 'isolated' && !input.reuse?.[job.name]);
+    try {
+      if (needsNetwork) networkName = await resources.ensureRunNetwork({ runId });
+    } catch (error) {
+      // Cancelled while creating the network: `stop` already says so, and the jobs end cancelled below.
+      if (!isCancellation(error)) throw error;
     }
+    // The loop itself is never cancelled: it cancels jobs itself, so cleanup jobs can still run after a stop.
+    await CancellationScope.nonCancellable(() => runJobs(input, status, networkName, stop));
   } finally {
-    deadline.clear();
+    timer.cancel();
     // Cleanup must happen even when the run was cancelled.
     await CancellationScope.nonCancellable(() => resources.cleanupRun({ runId }));
   }
 
   const jobs = Object.values(status.jobs);
   status.finishedAt = new Date().toISOString();
-  if (cancellation) {
+  if (stop.reason === 'cancelled') {
     setRunStatus('cancelled');
     // Rethrown after cleanup so Temporal records the run as cancelled; the status query still answers.
-    throw cancellation;
+    throw stop.cancellation;
   }
-  setRunStatus(deadline.timedOut() || jobs.some((job) => job.status === 'failed') ? 'failed' : 'success');
+  const failed = stop.reason === 'run_timed_out' || jobs.some((job) => job.status === 'failed');
+  setRunStatus(failed ? 'failed' : 'success');
   return status;
 }
 
@@ -103,35 +127,34 @@ function initialJobState(job: JobModel, input: PipelineRunInput): JobState {
   return { status: 'pending', baseName: job.baseName, steps: [] };
 }
 
-/** Starts every job as soon as it is ready and allowed to, until every job has a final state. */
-async function walkDag(input: PipelineRunInput, status: PipelineRunStatus, networkName: string | undefined) {
+/** Drives the scheduler until every job has a final state. */
+async function runJobs(
+  input: PipelineRunInput,
+  status: PipelineRunStatus,
+  networkName: string | undefined,
+  stop: RunStop,
+): Promise<void> {
   const { pipeline } = input;
   const runId = workflowInfo().workflowId;
+  const reused = Object.fromEntries(
+    Object.entries(status.jobs).flatMap(([name, job]) => (job.reused ? [[name, finishedResult(job)]] : [])),
+  );
+  const scheduler = new RunScheduler(pipeline, reused);
   const jobsByName = new Map(pipeline.jobs.map((job, index) => [job.name, { job, index }]));
-  const ready = new ReadySet(createPlan(pipeline));
-  const running = new Map<string, { promise: Promise<void>; scope: CancellationScope }>();
+  const scopes = new Map<string, CancellationScope>();
+  const cancelReasons = new Map<string, JobReason | undefined>();
   // Jobs that finished since the loop last looked; `condition` wakes the loop in O(1) instead of a race over every
   // running job's promise (which costs O(running) per completion and would dominate a run of thousands of jobs).
-  const done: string[] = [];
-  const failedMatrices = new Set<string>();
-  const runningPerMatrix = new Map<string, number>();
-  const waiting: string[] = [];
-  // Outcomes of finished jobs, kept as they finish, for the conditions of the jobs that become ready.
-  const results: Record<string, FinishedJob> = {};
-  const finish = (name: string) => {
-    results[name] = finishedResult(status.jobs[name]!);
-    waiting.push(...ready.complete(name));
-  };
-  waiting.push(...ready.roots());
-
-  const mayStart = (job: JobModel) =>
-    running.size < (pipeline.maxParallel ?? Infinity) &&
-    (runningPerMatrix.get(job.baseName) ?? 0) < (job.strategy?.maxParallel ?? Infinity);
-
+  const finished: string[] = [];
+  // An error that is not a Temporal failure is a bug in workflow code: rethrown from the loop, it fails the
+  // workflow task (retried until the code is fixed) instead of vanishing in a promise nobody awaits.
+  let bug: unknown;
   const inline = estimatedInlineEvents(pipeline.jobs) <= (input.options?.inlineEventBudget ?? inlineEventBudget);
-  const start = (job: JobModel, index: number) => {
-    const state = status.jobs[job.name]!;
-    const jobInput = {
+  const graceSeconds = input.options?.cleanupGraceSeconds ?? 300;
+
+  const start = (name: string) => {
+    const { job, index } = jobsByName.get(name)!;
+    const jobInput: JobInput = {
       runId,
       pipelineName: pipeline.name,
       globalEnv: pipeline.globalEnv,
@@ -139,101 +162,106 @@ async function walkDag(input: PipelineRunInput, status: PipelineRunStatus, netwo
       networkName: job.network === 'isolated' ? networkName : undefined,
       options: input.options,
     };
-    Object.assign(state, { status: 'running', startedAt: new Date().toISOString() });
-    runningPerMatrix.set(job.baseName, (runningPerMatrix.get(job.baseName) ?? 0) + 1);
+    Object.assign(status.jobs[name]!, { status: 'running', startedAt: new Date().toISOString() });
     const scope = new CancellationScope();
-    const promise = scope
+    scopes.set(name, scope);
+    scope
       .run(async () => {
-        if (inline) return runJob(jobInput, state);
-        const workflowId = childWorkflowId(runId, index, job.name);
-        state.workflowId = workflowId;
+        if (inline) return runJob(jobInput, status.jobs[name]!);
+        const workflowId = childWorkflowId(runId, index, name);
+        status.jobs[name]!.workflowId = workflowId;
         const child = await startChild(pipelineJob, {
           workflowId,
           args: [jobInput],
           cancellationType: ChildWorkflowCancellationType.WAIT_CANCELLATION_COMPLETED,
-          staticSummary: `job ${job.name}`,
+          staticSummary: `job ${name}`,
         });
-        status.jobs[job.name] = { ...(await child.result()), workflowId };
+        status.jobs[name] = { ...(await child.result()), workflowId };
       })
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          if (!isCancellation(error)) throw error;
+      .catch((error: unknown) => {
+        const state = status.jobs[name]!;
+        if (isCancellation(error)) {
           Object.assign(state, { status: 'cancelled', finishedAt: new Date().toISOString() });
-          if (failFastCancelled.has(job.name)) state.reason = 'fail_fast';
-        },
-      )
-      .then(() => {
-        done.push(job.name);
-      });
-    running.set(job.name, { promise, scope });
-  };
-
-  // Matrix siblings cancelled because another expansion failed (strategy.failFast).
-  const failFastCancelled = new Set<string>();
-  const onFinished = (name: string) => {
-    const { job } = jobsByName.get(name)!;
-    runningPerMatrix.set(job.baseName, (runningPerMatrix.get(job.baseName) ?? 1) - 1);
-    if (status.jobs[name]?.status === 'failed' && job.strategy?.failFast) {
-      failedMatrices.add(job.baseName);
-      for (const [sibling, { scope }] of running) {
-        if (jobsByName.get(sibling)?.job.baseName === job.baseName) {
-          failFastCancelled.add(sibling);
-          scope.cancel();
-        }
-      }
-    }
-  };
-
-  while (waiting.length > 0 || running.size > 0) {
-    // Decide every waiting job: start it, skip it, or keep it waiting for a parallelism slot.
-    const stillWaiting: string[] = [];
-    for (let i = 0; i < waiting.length; i += 1) {
-      const name = waiting[i]!;
-      const { job, index } = jobsByName.get(name)!;
-      const state = status.jobs[name]!;
-      if (state.reused) {
-        // A re-run took this job's result over: it is final from the start.
-        finish(name);
-      } else if (job.strategy?.failFast && failedMatrices.has(job.baseName)) {
-        Object.assign(state, { status: 'cancelled', reason: 'fail_fast' });
-        finish(name);
-      } else {
-        const decision = decideJob(pipeline, job, results);
-        if (decision.run && !mayStart(job)) {
-          stillWaiting.push(name);
-        } else if (decision.run) {
-          start(job, index);
+          const reason = cancelReasons.get(name);
+          if (reason) state.reason = reason;
+        } else if (error instanceof TemporalFailure) {
+          Object.assign(state, { status: 'failed', ...describeJobError(error), finishedAt: new Date().toISOString() });
         } else {
-          status.jobs[name] = {
-            ...state,
-            status: 'skipped',
-            reason: decision.reason,
-            message: decision.message,
-            finishedAt: new Date().toISOString(),
-          };
-          finish(name);
+          bug = error;
+        }
+      })
+      .finally(() => {
+        scopes.delete(name);
+        finished.push(name);
+      });
+  };
+
+  const apply = (decisions: SchedulerDecision[]) => {
+    for (const decision of decisions) {
+      const state = status.jobs[decision.job]!;
+      if (decision.kind === 'start') {
+        start(decision.job);
+      } else if (decision.kind === 'skip') {
+        status.jobs[decision.job] = {
+          ...state,
+          status: 'skipped',
+          reason: decision.reason,
+          message: decision.message,
+          finishedAt: new Date().toISOString(),
+        };
+      } else {
+        // A plain cancel carries no reason (the run says it was cancelled); fail_fast and run_timed_out do.
+        const reason = decision.reason === 'cancelled' ? undefined : decision.reason;
+        if (decision.running) {
+          cancelReasons.set(decision.job, reason);
+          scopes.get(decision.job)?.cancel();
+        } else {
+          Object.assign(state, { status: 'cancelled', reason });
         }
       }
     }
-    // Jobs that `finish` made ready during the pass were appended and decided in it too.
-    waiting.length = 0;
-    for (const name of stillWaiting) waiting.push(name);
-    if (running.size === 0) continue;
-    try {
-      await condition(() => done.length > 0);
-    } catch (error) {
-      // Cancelled (by `conveyor cancel` or the run timeout): every running job is being cancelled with this scope;
-      // wait until they have cleaned up before the run ends.
-      await Promise.all([...running.values()].map((entry) => entry.promise));
-      throw error;
+  };
+
+  apply(scheduler.start());
+  let grace: CancellationScope | undefined;
+  let graceOver = false;
+  while (!scheduler.done) {
+    await condition(
+      () =>
+        finished.length > 0 || bug !== undefined || (stop.reason !== undefined && !scheduler.stopReason) || graceOver,
+    );
+    if (bug !== undefined) throw bug;
+    if (stop.reason !== undefined && !scheduler.stopReason) {
+      apply(scheduler.stop(stop.reason));
+      if (!scheduler.done) {
+        // Cleanup jobs still run after a stop, but only for so long.
+        grace = new CancellationScope();
+        void grace
+          .run(() => sleep(graceSeconds * 1000))
+          .then(
+            () => (graceOver = true),
+            () => undefined,
+          );
+      }
     }
-    for (const name of done.splice(0)) {
-      running.delete(name);
-      onFinished(name);
-      finish(name);
+    if (graceOver) {
+      graceOver = false;
+      apply(scheduler.graceOver());
+    }
+    if (finished.length > 0) {
+      const outcomes = finished.splice(0).map((job) => ({ job, outcome: finishedResult(status.jobs[job]!) }));
+      apply(scheduler.finished(outcomes));
     }
   }
+  grace?.cancel();
+}
+
+/** Why a job failed when its child workflow or an activity failed beyond its retries. */
+function describeJobError(error: TemporalFailure): { reason: JobReason; message: string } {
+  const cause = error instanceof ChildWorkflowFailure && error.cause ? error.cause : error;
+  if (cause instanceof TerminatedFailure) return { reason: 'terminated', message: 'the job was terminated' };
+  if (cause instanceof TimeoutFailure) return { reason: 'timed_out', message: `the job timed out (${cause.message})` };
+  return { reason: 'infrastructure', message: cause.message };
 }
 
 /** A finished job's outcome as the conditions of its dependents see it. */

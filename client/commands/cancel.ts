@@ -1,9 +1,6 @@
 /** `conveyor cancel RUN`: cancel a run; its containers are killed and removed, its jobs end `cancelled`. */
 import type { Command } from 'commander';
-import { loadConfig } from '../../workers/config';
 import { CliError } from '../cli-error';
-import { describeRun } from '../runs';
-import { connectClient } from '../temporal';
 
 /** Registers `conveyor cancel`. */
 export function registerCancelCommand(program: Command): void {
@@ -13,8 +10,9 @@ export function registerCancelCommand(program: Command): void {
     .argument('<run>', 'run id')
     .option('--no-wait', 'return as soon as the cancellation is requested')
     .action(async (runId: string, flags: { wait: boolean }) => {
-      const { client, connection } = await connectClient(loadConfig());
-      try {
+      // Loaded here, not at the top, so `conveyor --help` never loads the Temporal client (docs/runs.md#start-up).
+      const [{ withClient }, { describeRun }] = await Promise.all([import('../temporal.js'), import('../runs.js')]);
+      await withClient(async (client) => {
         const description = await describeRun(client, runId);
         if (description.status.name !== 'RUNNING') {
           throw new CliError(`run '${runId}' is not running (it is ${description.status.name.toLowerCase()})`);
@@ -28,8 +26,6 @@ export function registerCancelCommand(program: Command): void {
         // The run ends once every job has killed and removed its containers.
         await handle.result().catch(() => undefined);
         console.log(`run ${runId} cancelled`);
-      } finally {
-        await connection.close();
-      }
+      });
     });
 }

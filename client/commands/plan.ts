@@ -3,20 +3,9 @@
  * levels of its DAG and its critical path. Exit codes as `conveyor validate`.
  */
 import type { Command } from 'commander';
-import { createPlan, type ExecutionPlan } from '../../pipeline';
-import {
-  collectFlag,
-  jsonDiagnostic,
-  loadAndParse,
-  writeDiagnostics,
-  type CommandOutput,
-  type PipelineCommandOptions,
-} from './validate';
-
-const processOutput: CommandOutput = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
+import type { ExecutionPlan } from '../../pipeline';
+import { collectFlag } from '../flags';
+import type { CommandOutput, PipelineCommandOptions } from '../pipeline-report';
 
 /** Adds `conveyor plan` to the program. */
 export function registerPlanCommand(program: Command): void {
@@ -27,13 +16,20 @@ export function registerPlanCommand(program: Command): void {
     .option('--var <name=value>', 'runtime variable, highest precedence (repeatable)', collectFlag, [])
     .option('--json', 'print {"jobs", "levels", "criticalPath"} as JSON')
     .action(async (file: string, options: PipelineCommandOptions) => {
-      process.exitCode = await runPlan(file, options, processOutput);
+      process.exitCode = await runPlan(file, options);
     });
 }
 
-/** Runs `plan`; returns the exit code. */
-export async function runPlan(file: string, options: PipelineCommandOptions, output: CommandOutput): Promise<number> {
-  const loaded = await loadAndParse(file, options, output);
+/** Runs `plan` (writing to `output`, by default the process's stdout and stderr); returns the exit code. */
+export async function runPlan(file: string, options: PipelineCommandOptions, output?: CommandOutput): Promise<number> {
+  // Loaded here, not at the top, so `conveyor --help` never loads the pipeline language (docs/runs.md#start-up).
+  const [report, { createPlan }] = await Promise.all([
+    import('../pipeline-report.js'),
+    import('../../pipeline/index.js'),
+  ]);
+  const { jsonDiagnostic, writeDiagnostics } = report;
+  output ??= report.processOutput;
+  const loaded = await report.loadAndParse(file, options, output);
   if ('exitCode' in loaded) return loaded.exitCode;
   const { result } = loaded;
   if (!result.valid) {

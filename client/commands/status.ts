@@ -1,10 +1,5 @@
 /** `conveyor status RUN`: every job's state, steps, attempts, exit codes and times. */
 import type { Command } from 'commander';
-import { loadConfig } from '../../workers/config';
-import { describeJob } from '../run-view';
-import { toJsonSummary } from '../run-summary';
-import { fetchRunStatus } from '../runs';
-import { connectClient } from '../temporal';
 
 /** Registers `conveyor status`. */
 export function registerStatusCommand(program: Command): void {
@@ -14,8 +9,13 @@ export function registerStatusCommand(program: Command): void {
     .argument('<run>', 'run id, e.g. run-hello-01j…')
     .option('--json', 'print the status as JSON')
     .action(async (runId: string, flags: { json?: boolean }) => {
-      const { client, connection } = await connectClient(loadConfig());
-      try {
+      const [{ withClient }, { fetchRunStatus }, { describeJob }, { toJsonSummary }] = await Promise.all([
+        import('../temporal.js'),
+        import('../runs.js'),
+        import('../run-view.js'),
+        import('../run-summary.js'),
+      ]);
+      await withClient(async (client) => {
         const status = await fetchRunStatus(client, runId);
         if (flags.json) {
           console.log(JSON.stringify(toJsonSummary(runId, status)));
@@ -31,8 +31,6 @@ export function registerStatusCommand(program: Command): void {
             console.log(`    ${step.name}: ${step.status}${exit}${attempts}${reason}`);
           }
         }
-      } finally {
-        await connection.close();
-      }
+      });
     });
 }

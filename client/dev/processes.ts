@@ -3,7 +3,17 @@
  * by pid files, and found again by later `conveyor dev` commands.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, accessSync, constants } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -15,8 +25,8 @@ export interface ServiceSpec {
   env?: NodeJS.ProcessEnv;
   /** TCP ports it listens on (checked for conflicts before starting). */
   ports: { host: string; port: number }[];
-  /** Resolves once the service answers; rejects after its timeout. `logOffset`: its log's size before start. */
-  ready: (logOffset?: number) => Promise<void>;
+  /** Resolves once the service (the process `record` describes) answers; rejects after its timeout. */
+  ready: (record: ServiceRecord) => Promise<void>;
 }
 
 /** Files of a service under the data dir. */
@@ -24,23 +34,110 @@ export function serviceFiles(dataDir: string, name: string): { pid: string; log:
   return { pid: path.join(dataDir, 'pids', `${name}.pid`), log: path.join(dataDir, 'logs', `${name}.log`) };
 }
 
-/** The pid of a running service started by Conveyor, if any. */
-export function runningPid(dataDir: string, name: string): number | undefined {
-  const { pid: pidFile } = serviceFiles(dataDir, name);
-  if (!existsSync(pidFile)) return undefined;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+/**
+ * What a pid file records about the process `dev up` started: its pid, its start time as the kernel counts it
+ * (so a pid reused by another program after a crash is told apart) and its command line.
+ */
+export interface ServiceRecord {
+  pid: number;
+  startTime: string;
+  commandLine: string[];
+}
+
+/** A process as the operating system describes it now. */
+export interface ProcessIdentity {
+  /** One-letter state (`R`, `S`, `Z` for a zombie, …). */
+  state: string;
+  startTime: string;
+  commandLine: string[];
+}
+
+/**
+ * Reads a process's state, start time and command line: from /proc on Linux, from `ps` elsewhere. Undefined when
+ * there is no such process.
+ */
+export function processIdentity(pid: number): ProcessIdentity | undefined {
+  if (existsSync('/proc/self/stat')) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // `pid (comm) state ppid …`: comm may hold spaces and parentheses, so fields are counted after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      // Field 22 of /proc/PID/stat (the 20th after comm): start time in clock ticks since boot.
+      return { state: fields[0] ?? '?', startTime: fields[19] ?? '', commandLine };
+    } catch {
+      return undefined;
+    }
+  }
   try {
-    process.kill(pid, 0);
-    return pid;
+    const out = execFileSync('ps', ['-o', 'stat=', '-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    const args = execFileSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' }).trim();
+    if (!out) return undefined;
+    return { state: out.slice(0, 1), startTime: out.slice(out.indexOf(' ') + 1).trim(), commandLine: args.split(' ') };
   } catch {
-    rmSync(pidFile, { force: true });
     return undefined;
   }
 }
 
-/** Starts a service detached from this process; its output goes to its log file. Returns the pid. */
-export function startDetached(dataDir: string, spec: ServiceSpec): number {
+/**
+ * Whether `record` still describes a live process: it exists, is not a zombie (a killed process its parent has not
+ * reaped still has a pid) and is the very process that was started — same start time, same program. (Only the
+ * program is compared, not every argument: some programs rewrite their arguments as they run.)
+ */
+export function isSameLiveProcess(record: ServiceRecord, identity = processIdentity(record.pid)): boolean {
+  if (!identity || identity.state === 'Z' || identity.state === 'X') return false;
+  return identity.startTime === record.startTime && identity.commandLine[0] === record.commandLine[0];
+}
+
+/** The pid file's record, if it holds one (an older Conveyor wrote only the pid: that is treated as no record). */
+export function readServiceRecord(dataDir: string, name: string): ServiceRecord | undefined {
+  try {
+    const record = JSON.parse(readFileSync(serviceFiles(dataDir, name).pid, 'utf8')) as Partial<ServiceRecord>;
+    if (!Number.isInteger(record.pid) || typeof record.startTime !== 'string' || !Array.isArray(record.commandLine)) {
+      return undefined;
+    }
+    return { pid: record.pid!, startTime: record.startTime, commandLine: record.commandLine };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The record of a service started by Conveyor whose process still runs, if any. A pid file whose process is gone,
+ * a zombie or another program (its pid reused) is removed, so the service counts as down and `dev up` starts it.
+ */
+export function runningService(dataDir: string, name: string): ServiceRecord | undefined {
+  const pidFile = serviceFiles(dataDir, name).pid;
+  if (!existsSync(pidFile)) return undefined;
+  const record = readServiceRecord(dataDir, name) ?? legacyRecord(pidFile, name);
+  if (record && isSameLiveProcess(record)) return record;
+  rmSync(pidFile, { force: true });
+  return undefined;
+}
+
+/** The pid of a running service started by Conveyor, if any (see `runningService`). */
+export function runningPid(dataDir: string, name: string): number | undefined {
+  return runningService(dataDir, name)?.pid;
+}
+
+/**
+ * A pid file of an older Conveyor holds the pid alone. Its process is taken as the service while it runs the
+ * service's program (so `dev down` can still stop it), and the file is rewritten in the current form.
+ */
+function legacyRecord(pidFile: string, name: string): ServiceRecord | undefined {
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  const identity = processIdentity(pid);
+  if (!identity) return undefined;
+  const program = identity.commandLine.join(' ');
+  if (!program.includes(name === 'worker' ? 'workers/main' : name)) return undefined;
+  const record = { pid, startTime: identity.startTime, commandLine: identity.commandLine };
+  writeFileSync(pidFile, `${JSON.stringify(record)}\n`);
+  return record;
+}
+
+/** Starts a service detached from this process; its output goes to its log file. Returns its record. */
+export function startDetached(dataDir: string, spec: ServiceSpec): ServiceRecord {
   const files = serviceFiles(dataDir, spec.name);
   mkdirSync(path.dirname(files.pid), { recursive: true });
   mkdirSync(path.dirname(files.log), { recursive: true });
@@ -51,20 +148,28 @@ export function startDetached(dataDir: string, spec: ServiceSpec): number {
     env: { ...process.env, ...spec.env },
   });
   child.unref();
+  closeSync(log);
   if (!child.pid) throw new Error(`could not start ${spec.name} (${spec.command})`);
-  writeFileSync(files.pid, String(child.pid));
-  return child.pid;
+  const identity = processIdentity(child.pid);
+  const record: ServiceRecord = {
+    pid: child.pid,
+    startTime: identity?.startTime ?? '',
+    commandLine: identity?.commandLine ?? [spec.command, ...spec.args],
+  };
+  writeFileSync(files.pid, `${JSON.stringify(record)}\n`);
+  return record;
 }
 
 /** Stops a service: SIGTERM to its process group, then SIGKILL after `graceMs`. Returns whether it was running. */
 export async function stopService(dataDir: string, name: string, graceMs = 10_000): Promise<boolean> {
-  const pid = runningPid(dataDir, name);
-  if (!pid) return false;
+  const record = runningService(dataDir, name);
+  if (!record) return false;
+  const { pid } = record;
   signalGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && isAlive(pid)) await delay(100);
-  if (isAlive(pid)) signalGroup(pid, 'SIGKILL');
-  while (isAlive(pid)) await delay(50);
+  while (Date.now() < deadline && isSameLiveProcess(record)) await delay(100);
+  if (isSameLiveProcess(record)) signalGroup(pid, 'SIGKILL');
+  while (isSameLiveProcess(record)) await delay(50);
   rmSync(serviceFiles(dataDir, name).pid, { force: true });
   return true;
 }
@@ -95,11 +200,23 @@ export function describePortOwner(port: number): string {
   return 'another program';
 }
 
-/** Polls `check` until it resolves true or `timeoutMs` passes. */
+/** A readiness check's verdict that waiting longer is pointless: the service's process is gone. */
+export class ServiceExitedError extends Error {
+  override name = 'ServiceExitedError';
+}
+
+/**
+ * Polls `check` until it resolves true or `timeoutMs` passes; a check that fails counts as not ready yet, except
+ * with a ServiceExitedError.
+ */
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
+    const ready = await check().catch((error: unknown) => {
+      if (error instanceof ServiceExitedError) throw error;
+      return false;
+    });
+    if (ready) return;
     await delay(200);
   }
   throw new Error(`${what} did not become ready within ${Math.round(timeoutMs / 1000)} s`);
@@ -118,15 +235,6 @@ export function findTool(name: string, cacheDir: string): string {
     }
   }
   throw new Error(`'${name}' was not found on PATH or in ${path.join(cacheDir, 'bin')}; run 'npm run setup' first`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

@@ -3,35 +3,40 @@
  * SQLite file in the data dir (runs survive restarts) and the Web UI, MinIO with its data in the data dir and
  * Conveyor's bucket, and the worker. `up` reuses what already runs and names whatever else holds a port.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { createS3Client, ensureBucket } from '../../activities/s3';
 import type { ConveyorConfig } from '../../workers/config';
 import { conveyorSearchAttributes } from '../../workflows/search-attributes';
+import { describePollers, pollsEveryQueue } from '../task-queue-pollers';
 import { preparePrometheus, prometheusAnswers } from './prometheus';
 import {
   describePortOwner,
   findTool,
+  isSameLiveProcess,
   portAnswers,
-  runningPid,
+  runningService,
+  ServiceExitedError,
   serviceFiles,
   startDetached,
   stopService,
   waitFor,
+  type ServiceRecord,
   type ServiceSpec,
 } from './processes';
+import { apiAddress, apiServiceSpec } from './api-service';
 
 /** The stack's services, in start order (stopped in reverse). */
-export const serviceNames = ['temporal', 'minio', 'prometheus', 'worker'] as const;
+export const serviceNames = ['temporal', 'minio', 'prometheus', 'worker', 'api'] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
 /** A service's state as `dev status` reports it. */
 export interface ServiceStatus {
   name: ServiceName;
   pid?: number;
-  /** Whether its port answers (for the worker: whether its process runs). */
+  /** Whether its process runs and answers: its port, or for the worker, polls of both task queues. */
   up: boolean;
   address: string;
   log: string;
@@ -46,7 +51,6 @@ function specs(config: ConveyorConfig): Record<ServiceName, ServiceSpec> {
   const temporal = hostPort(config.temporal.address);
   const { s3 } = config;
   const node = process.execPath;
-  const tsxLoader = `file://${path.join(config.projectRoot, 'node_modules/tsx/dist/loader.mjs')}`;
   return {
     temporal: {
       name: 'temporal',
@@ -113,10 +117,12 @@ function specs(config: ConveyorConfig): Record<ServiceName, ServiceSpec> {
     worker: {
       name: 'worker',
       command: node,
-      args: ['--import', tsxLoader, path.join(config.projectRoot, 'workers/main.ts')],
+      // The compiled worker (scripts/build keeps dist/ fresh; bin/conveyor builds it before `dev up` runs).
+      args: [path.join(config.projectRoot, 'dist/workers/main.js')],
       ports: [],
-      ready: (logOffset = 0) => waitFor('the worker', async () => workerReady(config, logOffset), 120_000),
+      ready: (record) => waitFor('the worker', () => workerPolls(config, record), 120_000),
     },
+    api: apiServiceSpec(config),
   };
 }
 
@@ -129,11 +135,12 @@ export async function stackUp(
   const outcome = {} as Record<ServiceName, 'started' | 'reused'>;
   for (const name of serviceNames) {
     const spec = all[name];
-    const pid = runningPid(config.dataDir, name);
-    if (pid) {
-      await spec.ready();
+    const running = runningService(config.dataDir, name);
+    if (running) {
+      // Reported only once verified: the process is the one started, and it answers (the worker: it polls).
+      await spec.ready(running);
       outcome[name] = 'reused';
-      report(`${name}: already running (pid ${pid})`);
+      report(`${name}: already running (pid ${running.pid})`);
       continue;
     }
     for (const { host, port } of spec.ports) {
@@ -145,17 +152,16 @@ export async function stackUp(
       }
     }
     const started = Date.now();
-    const logOffset = fileSize(serviceFiles(config.dataDir, name).log);
-    const newPid = startDetached(config.dataDir, spec);
+    const record = startDetached(config.dataDir, spec);
     try {
-      await spec.ready(logOffset);
+      await spec.ready(record);
     } catch (error) {
       const log = serviceFiles(config.dataDir, name).log;
       await stopService(config.dataDir, name, 2000);
       throw new Error(`${(error as Error).message}; see ${log}:\n${tailOf(log, 15)}`, { cause: error });
     }
     outcome[name] = 'started';
-    report(`${name}: started (pid ${newPid}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    report(`${name}: started (pid ${record.pid}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
   return outcome;
 }
@@ -176,17 +182,22 @@ export async function stackStatus(config: ConveyorConfig): Promise<ServiceStatus
     minio: { host: config.s3.endPoint, port: config.s3.port },
     prometheus: { host: '127.0.0.1', port: config.prometheus.port },
     worker: undefined,
+    api: apiAddress(config),
   };
   const result: ServiceStatus[] = [];
   for (const name of serviceNames) {
-    const pid = runningPid(config.dataDir, name);
+    const running = runningService(config.dataDir, name);
     const address = addresses[name];
-    const up = address ? await portAnswers(address.host, address.port) : pid !== undefined;
+    const answers = address
+      ? await portAnswers(address.host, address.port)
+      : running !== undefined && (await workerPolls(config, running).catch(() => false));
     result.push({
       name,
-      pid,
-      up: up && pid !== undefined,
-      address: address ? `${address.host}:${address.port}` : `task queues ${config.taskQueues.workflows}(-docker)`,
+      pid: running?.pid,
+      up: answers && running !== undefined,
+      address: address
+        ? `${address.host}:${address.port}`
+        : `task queues ${config.taskQueues.workflows}, ${config.taskQueues.docker}`,
       log: serviceFiles(config.dataDir, name).log,
     });
   }
@@ -237,11 +248,19 @@ async function minioAnswers(config: ConveyorConfig): Promise<boolean> {
   return response.ok;
 }
 
-/** The worker prints "worker ready" once both its workers poll; only the log written since its start counts. */
-function workerReady(config: ConveyorConfig, logOffset: number): boolean {
-  if (!runningPid(config.dataDir, 'worker')) throw new Error('the worker exited during start');
-  const log = readFileSync(serviceFiles(config.dataDir, 'worker').log);
-  return log.subarray(logOffset).includes('worker ready');
+/**
+ * Whether the worker process `record` describes polls both task queues (its Temporal identity is `pid@host`).
+ * Throws when the process has exited, so a worker that crashes at start fails `dev up` at once.
+ */
+async function workerPolls(config: ConveyorConfig, record: ServiceRecord): Promise<boolean> {
+  if (!isSameLiveProcess(record)) throw new ServiceExitedError('the worker exited');
+  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 1000 });
+  try {
+    const queues = await describePollers(connection, config.temporal.namespace, config.taskQueues);
+    return pollsEveryQueue(queues, record.pid, Date.now());
+  } finally {
+    await connection.close();
+  }
 }
 
 function tailOf(file: string, lines: number): string {
@@ -249,13 +268,5 @@ function tailOf(file: string, lines: number): string {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
     return '';
-  }
-}
-
-function fileSize(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
   }
 }

@@ -1,7 +1,9 @@
 /** Running a pipeline model on the real dev server with real workers, for workflow tests. */
+import { setTimeout as delay } from 'node:timers/promises';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { PipelineModel } from '../../pipeline/model';
 import type { PipelineRunStatus, RunOptions } from '../../workflows/pipeline-run-messages';
-import { testEnvironment, uniqueTaskQueue, withWorkers } from './temporal';
+import { docker, testEnvironment, uniqueTaskQueue, withWorkers } from './temporal';
 
 /** Options fast enough for tests: a 2 s grace period and sub-second retry backoff. */
 export const fastOptions: RunOptions = { graceSeconds: 2, retryBackoff: { initialSeconds: 0.2, maxSeconds: 1 } };
@@ -34,4 +36,22 @@ export function overlapped(status: PipelineRunStatus, a: string, b: string): boo
   const [x, y] = [status.jobs[a], status.jobs[b]];
   if (!x?.startedAt || !x.finishedAt || !y?.startedAt || !y.finishedAt) return false;
   return x.startedAt < y.finishedAt && y.startedAt < x.finishedAt;
+}
+
+/** The final status of a run, once it has ended. */
+export async function runResult(handle: WorkflowHandle): Promise<PipelineRunStatus> {
+  return (await handle.result()) as PipelineRunStatus;
+}
+
+/** Waits until a container of the run whose step label is `stepName` is running; returns its id. */
+export async function waitForRunningStep(runId: string, stepName: string, timeoutMs = 60_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const containers = await docker.listContainers({
+      filters: { label: [`conveyor.run=${runId}`, `conveyor.step=${stepName}`], status: ['running'] },
+    });
+    if (containers[0]) return containers[0].Id;
+    await delay(100);
+  }
+  throw new Error(`step ${stepName} of ${runId} never started`);
 }

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { conveyor, lastJsonLine, runCommand } from '../helpers/cli';
-import { leftoversOf } from '../helpers/temporal';
+import { config, leftoversOf } from '../helpers/temporal';
 
 let dir = '';
 
@@ -46,10 +46,8 @@ describe('conveyor run', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /\[test \(suite=unit\)\/run-suite\] unit: 3 checks passed/);
     assert.match(result.stdout, /\[build\/package\] [0-9a-f]{64} {2}calculator-0\.0\.0-dev\.tgz/);
-    assert.match(
-      result.stdout,
-      /run run-node-app-\S+ succeeded \(http:\/\/localhost:8233\/namespaces\/default\/workflows\/run-node-app-/,
-    );
+    const ui = `http://localhost:${config.temporal.uiPort}/namespaces/default/workflows/run-node-app-`;
+    assert.ok(new RegExp(`run run-node-app-\\S+ succeeded \\(${ui}`).test(result.stdout), result.stdout);
     assert.match(result.stdout, /Next:/);
   });
 

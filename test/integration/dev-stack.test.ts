@@ -15,6 +15,16 @@ import { conveyor, lastJsonLine, runCommand } from '../helpers/cli';
 const ports = { temporal: 17233, ui: 18233, s3: 19000, console: 19001 };
 let dataDir = '';
 let env: NodeJS.ProcessEnv = {};
+let apiPort = 0;
+
+/** A port nothing listens on right now (the API server of this second stack must not meet the first's). */
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 async function workflowIds(): Promise<string[]> {
   const temporal = findTool('temporal', config.cacheDir);
@@ -53,7 +63,10 @@ async function waitForStatus(
 describe('the embedded stack (conveyor dev)', () => {
   before(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'conveyor-dev-stack-'));
+    apiPort = await freePort();
     env = {
+      CONVEYOR_API_PORT: String(apiPort),
+      CONVEYOR_PROMETHEUS_PORT: String(await freePort()),
       CONVEYOR_DATA_DIR: dataDir,
       TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
       CONVEYOR_TEMPORAL_UI_PORT: String(ports.ui),
@@ -72,10 +85,15 @@ describe('the embedded stack (conveyor dev)', () => {
     assert.match(up.stdout, /temporal: started/);
     assert.match(up.stdout, /minio: started/);
     assert.match(up.stdout, /worker: started/);
+    assert.match(up.stdout, /api: started/);
     assert.match(up.stdout, new RegExp(`Temporal UI: +http://localhost:${ports.ui}`));
+    assert.match(up.stdout, new RegExp(`API and web: +http://127\\.0\\.0\\.1:${apiPort}`));
+    const ready = await fetch(`http://127.0.0.1:${apiPort}/readyz`);
+    assert.equal(ready.status, 200, 'the API server reaches Temporal and the store');
 
     const status = await conveyor(['dev', 'status'], { env });
     assert.equal(status.code, 0, status.stdout);
+    assert.match(status.stdout, new RegExp(`^api +up +127\\.0\\.0\\.1:${apiPort}`, 'm'));
 
     const again = await conveyor(['dev', 'up'], { env });
     assert.equal(again.code, 0, again.stderr);

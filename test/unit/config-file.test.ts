@@ -49,23 +49,3 @@ describe('conveyor.config.yml', () => {
     );
   });
 });
-
-describe('the identities section', () => {
-  it('accepts users and groups, an empty user entry included', () => {
-    const file = parseConfigFile(
-      'identities:\n  users:\n    alice:\n    bob: {email: bob@example.com}\n  groups:\n    release: [bob]\n',
-      'c.yml',
-    );
-    assert.deepEqual(file.identities, {
-      users: { alice: {}, bob: { email: 'bob@example.com' } },
-      groups: { release: ['bob'] },
-    });
-  });
-
-  it('reports a group member who is not a known user, located', () => {
-    assert.throws(
-      () => parseConfigFile('identities:\n  users:\n    alice: {}\n  groups:\n    release: [alice, bbo]\n', 'c.yml'),
-      /c\.yml:5:\d+ {2}schema {2}.*group 'release' names 'bbo', who is not under identities.users/,
-    );
-  });
-});

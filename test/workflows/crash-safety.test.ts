@@ -7,23 +7,10 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { statusQuery, type PipelineRunStatus } from '../../workflows/pipeline-run-messages';
 import { job, pipeline, step } from '../helpers/models';
-import { fastOptions } from '../helpers/runs';
+import { fastOptions, waitForRunningStep } from '../helpers/runs';
 import { closeTestEnvironment, docker, leftoversOf, logs, testEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 import { startWorkerProcess } from '../helpers/worker-process';
 import { delay } from '../../client/dev/processes';
-
-/** Waits until a container of the run whose step label is `step` is running; returns its id. */
-async function waitForRunningStep(runId: string, stepName: string, timeoutMs = 60_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const containers = await docker.listContainers({
-      filters: { label: [`conveyor.run=${runId}`, `conveyor.step=${stepName}`], status: ['running'] },
-    });
-    if (containers[0]) return containers[0].Id;
-    await delay(100);
-  }
-  throw new Error(`step ${stepName} of ${runId} never started`);
-}
 
 describe('crash safety', () => {
   after(closeTestEnvironment);

@@ -27,3 +27,20 @@ test('a workflow bundle that imports pipeline/ builds without any Node builtin',
     [],
   );
 });
+
+test("Conveyor's workflow bundle holds no parser libraries (zod, yaml, js-yaml)", { timeout: 120_000 }, async () => {
+  const quiet = { error: () => undefined, warn: () => undefined, info: () => undefined, debug: () => undefined };
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: join(__dirname, '..', '..', '..', 'workflows'),
+    logger: { ...quiet, trace: () => undefined, log: () => undefined } as never,
+  });
+  const packages = new Set([...bundle.code.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((match) => match[1]));
+  assert.ok(
+    packages.has('@temporalio/workflow'),
+    'the bundle names the packages it holds, so the check below can fail',
+  );
+  assert.deepEqual(
+    ['zod', 'yaml', 'js-yaml'].filter((name) => packages.has(name)),
+    [],
+  );
+});

@@ -1,0 +1,127 @@
+/**
+ * Starting a run and following it to its end, for `conveyor run` and `conveyor rerun`: step output as it arrives,
+ * the jobs' states, a notice when no worker picks the run up, reconnection across a restart of the Temporal server
+ * or the worker, and Ctrl-C that asks before cancelling (docs/runs.md).
+ */
+import type { Client } from '@temporalio/client';
+import { temporalUiUrl, type ConveyorConfig } from '../workers/config';
+import { createLogStoreFromConfig } from '../workers/stores';
+import type { PipelineRunInput, PipelineRunStatus } from '../workflows/pipeline-run-messages';
+import { CliError } from './cli-error';
+import { tickUntilClosed } from './follow-loop';
+import { handleInterrupts } from './interrupt';
+import { ReconnectingClient } from './reconnecting-client';
+import { describeFailure, toJsonSummary } from './run-summary';
+import { newRunId, startRunWorkflow } from './run-control';
+import { RunView } from './run-view';
+import { fetchRunStatus } from './runs';
+import { unpolledQueues, describePollers } from './task-queue-pollers';
+import { noWorkerMessage, watchForWorker } from './worker-check';
+
+/** How `run` and `rerun` were asked to behave. */
+export interface FollowFlags {
+  detach?: boolean;
+  json?: boolean;
+}
+
+/** Starts a run and, unless detached, follows it to its end; returns the final status. */
+export async function startAndFollow(
+  config: ConveyorConfig,
+  input: PipelineRunInput,
+  flags: FollowFlags,
+): Promise<PipelineRunStatus | undefined> {
+  // With --json, stdout carries only the JSON summary; everything for humans goes to stderr.
+  const human = flags.json ? process.stderr : process.stdout;
+  let view: RunView | undefined;
+  const notice = (text: string) =>
+    view ? view.notice(`conveyor: ${text}`) : process.stderr.write(`conveyor: ${text}\n`);
+  const temporal = await ReconnectingClient.connect(config, { notice });
+  const runId = newRunId(input.pipeline.name);
+  try {
+    await temporal.call((client) => startRunWorkflow(client, config, runId, input));
+    human.write(`run ${runId} started (${temporalUiUrl(config, runId)})\n`);
+    if (flags.detach) {
+      await warnWithoutWorkers(temporal.client, config, notice);
+      if (flags.json) console.log(JSON.stringify({ runId, status: 'running' }));
+      return undefined;
+    }
+    view = new RunView(
+      {
+        runId,
+        logs: createLogStoreFromConfig(config),
+        status: () => fetchRunStatus(temporal.client, runId),
+      },
+      { write: (text) => human.write(text), live: Boolean(human.isTTY) && !process.env.CI, columns: human.columns },
+    );
+    const status = await follow(temporal, config, runId, view);
+    if (status.status === 'success') {
+      human.write(`run ${runId} succeeded (${temporalUiUrl(config, runId)})\n`);
+    } else {
+      process.stderr.write(`conveyor: run ${runId} ${status.status}: ${describeFailure(status)}\n`);
+    }
+    if (flags.json) console.log(JSON.stringify(toJsonSummary(runId, status)));
+    return status;
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(
+      `stopped following run ${runId}: ${(error as Error).message}; see 'conveyor status ${runId}' for where it is`,
+    );
+  } finally {
+    await temporal.close();
+  }
+}
+
+/** For a detached run: one look at the task queues, and a notice when no live worker polls them. */
+async function warnWithoutWorkers(client: Client, config: ConveyorConfig, notice: (text: string) => void) {
+  const queues = await describePollers(client.connection, config.temporal.namespace, config.taskQueues).catch(
+    () => undefined,
+  );
+  const unpolled = queues ? unpolledQueues(queues, Date.now()) : [];
+  if (unpolled.length > 0) notice(noWorkerMessage(unpolled, config.temporal.address, Date.now()));
+}
+
+/** Follows a started run until it closes; Ctrl-C asks whether to cancel it. Returns the final status. */
+async function follow(
+  temporal: ReconnectingClient,
+  config: ConveyorConfig,
+  runId: string,
+  view: RunView,
+): Promise<PipelineRunStatus> {
+  const stopWatching = new AbortController();
+  const removeInterruptHandler = handleInterrupts({
+    runId,
+    interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY),
+    hold: () => view.hold(),
+    resume: () => view.resume(),
+    cancel: () => temporal.call((client) => client.workflow.getHandle(runId).cancel()).then(() => undefined),
+    leave: (code) => process.exit(code),
+  });
+  const workerWatch = watchForWorker(
+    {
+      client: () => temporal.client,
+      namespace: config.temporal.namespace,
+      address: config.temporal.address,
+      queues: config.taskQueues,
+      runId,
+      notice: (text) => view.notice(`conveyor: ${text}`),
+    },
+    stopWatching.signal,
+  );
+  try {
+    await tickUntilClosed(
+      temporal,
+      runId,
+      () => view.poll(),
+      // Faster until the first line arrives: it is what a user waits for after typing `conveyor run`.
+      () => (view.sawOutput ? 200 : 50),
+    );
+    stopWatching.abort();
+    await workerWatch;
+    const final = await temporal.call((client) => fetchRunStatus(client, runId));
+    await view.finish(final);
+    return final;
+  } finally {
+    stopWatching.abort();
+    removeInterruptHandler();
+  }
+}
