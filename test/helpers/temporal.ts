@@ -87,6 +87,7 @@ export async function withWorkers<T>(
       store: options.store,
       scratchDir: options.scratchDir,
       artifactSettings: options.artifactSettings,
+      prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
     },
     body,
   );

@@ -69,6 +69,7 @@ describe('the embedded stack (conveyor dev)', () => {
     apiPort = await freePort();
     env = {
       CONVEYOR_API_PORT: String(apiPort),
+      CONVEYOR_PROMETHEUS_PORT: String(await freePort()),
       CONVEYOR_DATA_DIR: dataDir,
       TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
       CONVEYOR_TEMPORAL_UI_PORT: String(ports.ui),
