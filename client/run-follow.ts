@@ -3,10 +3,9 @@
  * the jobs' states, a notice when no worker picks the run up, reconnection across a restart of the Temporal server
  * or the worker, and Ctrl-C that asks before cancelling (docs/runs.md).
  */
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { createFsLogStore } from '../activities/log-store';
 import { temporalUiUrl, type ConveyorConfig } from '../workers/config';
+import { createLogStoreFromConfig } from '../workers/stores';
 import type { PipelineRunInput, PipelineRunStatus } from '../workflows/pipeline-run-messages';
 import { CliError } from './cli-error';
 import { tickUntilClosed } from './follow-loop';
@@ -49,7 +48,7 @@ export async function startAndFollow(
     view = new RunView(
       {
         runId,
-        logs: createFsLogStore(path.join(config.dataDir, 'runs')),
+        logs: createLogStoreFromConfig(config),
         status: () => fetchRunStatus(temporal.client, runId),
       },
       { write: (text) => human.write(text), live: Boolean(human.isTTY) && !process.env.CI, columns: human.columns },

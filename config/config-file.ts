@@ -13,16 +13,23 @@ import { DiagnosticCollector } from '../pipeline/diagnostics';
 import type { Diagnostic } from '../pipeline/model';
 import { reportSchemaIssues } from '../pipeline/schema-issues';
 import { readYaml } from '../pipeline/yaml-source';
+import { artifactsConfigSchema, retentionPoliciesConfigSchema } from './artifacts-config';
 import { accessSchema } from './access';
 import { slackSchema } from './slack';
 
 /**
- * The whole file. Sections are optional and strict (an unknown key is an error with a did-you-mean), so a typo
+ * The whole file. People live in one place only: `access:` (config/access.ts) holds users, their groups, Slack ids,
+ * roles and API tokens, and everything that names a person or a group — approval gates' `approvers: [alice,
+ * group:release]`, notifications — reads them from there; no other section defines users or groups.
+ *
+ * Sections are optional and strict (an unknown key is an error with a did-you-mean), so a typo
  * never silently loses a setting. Areas add their section here, defined in their own module.
  */
 export const configFileSchema = z
   .strictObject({
     version: z.literal(1).optional().meta({ description: 'Format version of this file (1).' }),
+    artifacts: artifactsConfigSchema.optional(),
+    retention_policies: retentionPoliciesConfigSchema.optional(),
     access: accessSchema.optional(),
     slack: slackSchema.optional(),
   })

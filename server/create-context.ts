@@ -1,10 +1,10 @@
 /** Wires a {@link ServerContext} from the process configuration and a Temporal client (main and tests). */
 import { access, constants } from 'node:fs/promises';
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { createFsLogStore, type LogStore } from '../activities/log-store';
+import type { LogStore } from '../activities/log-store';
 import { createS3Client } from '../activities/s3';
 import { temporalUiUrl, type ConveyorConfig } from '../workers/config';
+import { createLogStoreFromConfig } from '../workers/stores';
 import { watchConfigFile } from './config-source';
 import type { ServerContext } from './context';
 import { ServerMetrics } from './metrics';
@@ -25,13 +25,12 @@ export function createServerContext(options: ContextOptions): ServerContext {
   const { config, client } = options;
   const env = options.env ?? process.env;
   const s3 = createS3Client(config.s3);
-  const logDir = path.join(config.dataDir, 'runs');
   return {
     config,
     env,
     settings: watchConfigFile(config, { env, checkIntervalMs: options.configCheckMs }),
     client,
-    logs: options.logs ?? createFsLogStore(logDir),
+    logs: options.logs ?? createLogStoreFromConfig(config),
     runs: new RunReader(client, options.runReader),
     metrics: new ServerMetrics(client, config),
     readiness: {

@@ -6,8 +6,14 @@ import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type Docker from 'dockerode';
 import { createDockerResourceActivities, createDockerStepActivities } from '../activities';
+import { createArtifactActivities } from '../activities/artifacts/activities';
+import { createRetentionActivities } from '../activities/artifacts/retention';
 import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
+import type { ArtifactStore } from '../activities/store/store';
+import { artifactSettings, type ArtifactSettings } from '../config/artifacts-config';
+import { loadConfig } from './config';
+import { createStoreFromConfig, scratchDir } from './stores';
 
 /** What the workers need: a server connection and the real clients activities are wired to. */
 export interface ConveyorWorkerDeps {
@@ -25,10 +31,19 @@ export interface ConveyorWorkerDeps {
   heartbeatMs?: number;
   /** The owning cluster's label value for Docker resources (`clusterLabel`); the sweeper only removes those. */
   cluster?: string;
+  /** The artifact store (default: the configured one, see workers/stores.ts). */
+  store?: ArtifactStore;
+  /** Local scratch directory for artifact transfers (default: the data dir's `tmp/`). */
+  scratchDir?: string;
+  /** Quota, compression and retention policies (default: from conveyor.config.yml). */
+  artifactSettings?: ArtifactSettings;
 }
 
 /** Creates the workflow worker and the Docker activity worker; run them together with `runWorkers`. */
 export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<Worker[]> {
+  const config = loadConfig();
+  const settings = deps.artifactSettings ?? artifactSettings(config.file);
+  const store = deps.store ?? createStoreFromConfig(config);
   const workflowSource = deps.workflowBundle
     ? { workflowBundle: deps.workflowBundle }
     : { workflowsPath: require.resolve('../workflows') };
@@ -37,6 +52,8 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...workflowSource,
+    // Light activities: retention touches only the store.
+    activities: createRetentionActivities({ store, settings }),
   });
   const dockerWorker = await Worker.create({
     connection: deps.connection,
@@ -51,6 +68,15 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
         cluster: deps.cluster,
       }),
       ...createDockerResourceActivities({ docker: deps.docker, cluster: deps.cluster }),
+      ...createArtifactActivities({
+        store,
+        docker: deps.docker,
+        spoolDir: deps.scratchDir ?? scratchDir(config),
+        cluster: deps.cluster,
+        quotaBytes: settings.quotaBytes,
+        compression: settings.compression,
+        heartbeatMs: deps.heartbeatMs,
+      }),
     },
     // Container steps are mostly waiting; the limit protects the Docker engine, not the CPU.
     maxConcurrentActivityTaskExecutions: 64,

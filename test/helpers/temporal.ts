@@ -8,11 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import Docker from 'dockerode';
-import { createFsLogStore, type LogStore } from '../../activities/log-store';
+import type { LogStore } from '../../activities/log-store';
 import { createStaticSecretStore } from '../../activities/secrets';
 import { loadConfig } from '../../workers/config';
 import { clusterLabel } from '../../workers/cluster-label';
 import { withConveyorWorkers } from '../../workers/create-workers';
+import { createLogStoreFromConfig } from '../../workers/stores';
 
 // Worker state changes and expected activity failures are noise in test output; errors still show.
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -53,8 +54,8 @@ export function uniqueTaskQueue(prefix: string): string {
   return `test-${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** A log store in the data dir, where the CLI reads it too. */
-export const logs: LogStore = createFsLogStore(path.join(config.dataDir, 'runs'));
+/** The configured log store (S3 with the embedded stack), where the CLI reads it too. */
+export const logs: LogStore = createLogStoreFromConfig(config);
 
 /** Runs Conveyor's real workers on `taskQueue` while `body` runs, then shuts them down. */
 export async function withWorkers<T>(
