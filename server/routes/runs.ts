@@ -152,7 +152,7 @@ export const runRoutes: RouteArea = async (plainApp, { context }) => {
       if (follow !== '1' && follow !== 'true') {
         const records: LogRecord[] = [];
         let offsets = new Map<string, number>();
-        for (let more = true; more; ) {
+        for (let more = true; more;) {
           const read = await context.logs.read(runId, offsets);
           records.push(...read.records.filter(matches));
           offsets = read.offsets;
