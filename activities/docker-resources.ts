@@ -128,13 +128,14 @@ export async function removeByLabel(
   const filters = { label: [label] };
   const result: CleanupResult = { containers: 0, volumes: 0, networks: 0 };
   for (const info of await docker.listContainers({ all: true, filters })) {
-    await ignoreMissing(docker.getContainer(info.Id).remove({ force: true, v: true }));
+    // A step's own background removal may be under way (409): the container is going anyway.
+    await ignoreMissing(docker.getContainer(info.Id).remove({ force: true, v: true }), [409]);
     result.containers += 1;
     progress();
   }
   const { Volumes } = await docker.listVolumes({ filters });
   for (const volume of Volumes ?? []) {
-    await ignoreMissing(docker.getVolume(volume.Name).remove());
+    await removeVolumeWhenFree(docker, volume.Name);
     result.volumes += 1;
     progress();
   }
@@ -146,10 +147,25 @@ export async function removeByLabel(
   return result;
 }
 
-async function ignoreMissing(operation: Promise<unknown>): Promise<void> {
+/** Removes a volume, waiting a little while a container that is being removed still holds it (409). */
+async function removeVolumeWhenFree(docker: Docker, name: string): Promise<void> {
+  for (let tries = 1; ; tries += 1) {
+    try {
+      await ignoreMissing(docker.getVolume(name).remove());
+      return;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 409 || tries >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * tries));
+    }
+  }
+}
+
+async function ignoreMissing(operation: Promise<unknown>, alsoIgnore: number[] = []): Promise<void> {
   try {
     await operation;
   } catch (error) {
-    if (!isDockerNotFound(error)) throw error;
+    if (isDockerNotFound(error)) return;
+    if (alsoIgnore.includes((error as { statusCode?: number }).statusCode ?? 0)) return;
+    throw error;
   }
 }
