@@ -12,8 +12,8 @@ import { tickUntilClosed } from './follow-loop';
 import { handleInterrupts } from './interrupt';
 import { ReconnectingClient } from './reconnecting-client';
 import { describeFailure, toJsonSummary } from './run-summary';
+import { newRunId, startRunWorkflow } from './run-control';
 import { RunView } from './run-view';
-import { newRunId, startRun } from './run-control';
 import { fetchRunStatus } from './runs';
 import { unpolledQueues, describePollers } from './task-queue-pollers';
 import { noWorkerMessage, watchForWorker } from './worker-check';
@@ -38,7 +38,7 @@ export async function startAndFollow(
   const temporal = await ReconnectingClient.connect(config, { notice });
   const runId = newRunId(input.pipeline.name);
   try {
-    await temporal.call((client) => startRun(client, config, input, runId));
+    await temporal.call((client) => startRunWorkflow(client, config, runId, input));
     human.write(`run ${runId} started (${temporalUiUrl(config, runId)})\n`);
     if (flags.detach) {
       await warnWithoutWorkers(temporal.client, config, notice);
@@ -71,7 +71,6 @@ export async function startAndFollow(
   }
 }
 
-/** Starts the workflow; a retried start whose first attempt got through finds its own run already there. */
 /** For a detached run: one look at the task queues, and a notice when no live worker polls them. */
 async function warnWithoutWorkers(client: Client, config: ConveyorConfig, notice: (text: string) => void) {
   const queues = await describePollers(client.connection, config.temporal.namespace, config.taskQueues).catch(

@@ -6,6 +6,7 @@
 import { defineQuery } from '@temporalio/workflow';
 import type { PipelineModel } from '../pipeline/model';
 import type { ExitReason } from '../activities/exit-codes';
+import type { JobArtifact } from '../activities/artifacts/activities';
 
 /** Tunables of a run. Every duration is an input (STYLE.md 10) so tests can use seconds. */
 export interface RunOptions {
@@ -56,7 +57,15 @@ export type JobReason =
   | 'run_timed_out'
   | 'fail_fast'
   /** The job's child workflow was terminated (`temporal workflow terminate`). */
-  | 'terminated';
+  | 'terminated'
+  /** Artifacts (docs/artifacts.md): a declared path matched nothing, or an input object is gone. */
+  | 'artifact_missing'
+  /** An input artifact does not hash to its digest, even fetched again. */
+  | 'artifact_corrupted'
+  /** An input archive holds an entry that must not be extracted (or an output one that must not be packed). */
+  | 'artifact_unsafe'
+  /** The artifact store is at its critical level and refuses new content. */
+  | 'store_full';
 
 /** One step of a job, as the run sees it. */
 export interface StepState {
@@ -92,6 +101,8 @@ export interface JobState {
   startedAt?: string;
   finishedAt?: string;
   steps: StepState[];
+  /** The artifacts the job stored, by name: digests and sizes only (docs/artifacts.md). */
+  artifacts?: Record<string, JobArtifact>;
 }
 
 /** The overall outcome of a run. */

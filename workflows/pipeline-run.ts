@@ -31,6 +31,7 @@ import { RunScheduler, type SchedulerDecision } from '../pipeline/run-scheduler'
 import { resourceActivities } from './activity-proxies';
 import { decideJobsInline } from './job-placement';
 import { runJob, type JobInput } from './job-runner';
+import { artifactHooks, planJobArtifacts, releaseRunReferences } from './job-artifacts';
 import { pipelineJob } from './pipeline-job';
 import {
   pipelineFailedType,
@@ -106,6 +107,9 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
     timer.cancel();
     // Cleanup must happen even when the run was cancelled.
     await CancellationScope.nonCancellable(() => resources.cleanupRun({ runId }));
+    if (artifactHooks.releases(status)) {
+      await CancellationScope.nonCancellable(() => releaseRunReferences(runId, status, input.options));
+    }
   }
 
   const jobs = Object.values(status.jobs);
@@ -168,6 +172,7 @@ async function runJobs(
       job,
       networkName: job.network === 'isolated' ? networkName : undefined,
       options: input.options,
+      artifacts: planJobArtifacts(pipeline, job, status.jobs),
     };
     Object.assign(status.jobs[name]!, { status: 'running', startedAt: new Date().toISOString() });
     const scope = new CancellationScope();
