@@ -128,8 +128,7 @@ export async function removeByLabel(
   const filters = { label: [label] };
   const result: CleanupResult = { containers: 0, volumes: 0, networks: 0 };
   for (const info of await docker.listContainers({ all: true, filters })) {
-    // A step's own background removal may be under way (409): the container is going anyway.
-    await ignoreMissing(docker.getContainer(info.Id).remove({ force: true, v: true }), [409]);
+    await removeContainer(docker.getContainer(info.Id));
     result.containers += 1;
     progress();
   }
@@ -147,6 +146,27 @@ export async function removeByLabel(
   return result;
 }
 
+/**
+ * Removes a container; when a step's own background removal is already under way (409), waits until it is gone, so
+ * a run's cleanup ends with nothing left.
+ */
+async function removeContainer(container: Docker.Container): Promise<void> {
+  try {
+    await ignoreMissing(container.remove({ force: true, v: true }));
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode !== 409) throw error;
+    for (let tries = 1; tries <= 50; tries += 1) {
+      const gone = await container.inspect().then(
+        () => false,
+        (inspectError: unknown) => isDockerNotFound(inspectError),
+      );
+      if (gone) return;
+      await new Promise((resolve) => setTimeout(resolve, 100 * Math.min(tries, 10)));
+    }
+    throw error;
+  }
+}
+
 /** Removes a volume, waiting a little while a container that is being removed still holds it (409). */
 async function removeVolumeWhenFree(docker: Docker, name: string): Promise<void> {
   for (let tries = 1; ; tries += 1) {
@@ -160,12 +180,10 @@ async function removeVolumeWhenFree(docker: Docker, name: string): Promise<void>
   }
 }
 
-async function ignoreMissing(operation: Promise<unknown>, alsoIgnore: number[] = []): Promise<void> {
+async function ignoreMissing(operation: Promise<unknown>): Promise<void> {
   try {
     await operation;
   } catch (error) {
-    if (isDockerNotFound(error)) return;
-    if (alsoIgnore.includes((error as { statusCode?: number }).statusCode ?? 0)) return;
-    throw error;
+    if (!isDockerNotFound(error)) throw error;
   }
 }
