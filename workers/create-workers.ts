@@ -6,6 +6,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type Docker from 'dockerode';
 import { createDockerResourceActivities, createDockerStepActivities } from '../activities';
+import { createDeploymentActivities } from '../activities/deployment';
 import { createArtifactActivities } from '../activities/artifacts/activities';
 import { createRetentionActivities } from '../activities/artifacts/retention';
 import type { LogStore } from '../activities/log-store';
@@ -31,6 +32,11 @@ export interface ConveyorWorkerDeps {
   heartbeatMs?: number;
   /** The owning cluster's label value for Docker resources (`clusterLabel`); the sweeper only removes those. */
   cluster?: string;
+  /**
+   * Where deployments register their routers with Prometheus, and where they query it (docs/deployments.md;
+   * default: the configured Prometheus).
+   */
+  prometheus?: { targets?: string; url?: string };
   /** The artifact store (default: the configured one, see workers/stores.ts). */
   store?: ArtifactStore;
   /** Local scratch directory for artifact transfers (default: the data dir's `tmp/`). */
@@ -68,6 +74,13 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
         cluster: deps.cluster,
       }),
       ...createDockerResourceActivities({ docker: deps.docker, cluster: deps.cluster }),
+      ...createDeploymentActivities({
+        docker: deps.docker,
+        cluster: deps.cluster,
+        secrets: deps.secrets,
+        prometheusTargets: (deps.prometheus ?? config.prometheus).targets,
+        prometheusUrl: (deps.prometheus ?? config.prometheus).url,
+      }),
       ...createArtifactActivities({
         store,
         docker: deps.docker,

@@ -3,12 +3,13 @@
  * server and Docker engine. Started by `conveyor dev up`; on a cluster, run one per Docker host.
  */
 import path from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { createWorkerSecretStore } from '../activities/secrets';
 import { loadConfig } from './config';
 import { createConveyorWorkers, runWorkers } from './create-workers';
 import { clusterLabel } from './cluster-label';
+import { announceWorkerMetrics, freeLocalPort } from './metrics-target';
 import { sweepClosedRuns } from './sweeper';
 import { createLogStoreFromConfig, createStoreFromConfig, scratchDir } from './stores';
 import { sweepScratch } from '../activities/store/scratch';
@@ -19,6 +20,10 @@ import { Client, Connection } from '@temporalio/client';
 async function main(): Promise<void> {
   const config = loadConfig();
   console.log(`worker starting (pid ${process.pid})`);
+  // Before any connection: the runtime's metrics exporter is chosen when it is installed.
+  const metricsPort = await freeLocalPort();
+  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } });
+  const unannounce = announceWorkerMetrics(config.prometheus.targets, metricsPort);
   const docker = new Docker();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
@@ -51,12 +56,14 @@ async function main(): Promise<void> {
     logs: createLogStoreFromConfig(config),
     store,
     secrets: createWorkerSecretStore(process.env, path.join(config.dataDir, 'secrets.json')),
+    prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
   });
   console.log(`worker ready on task queues ${config.taskQueues.workflows} and ${config.taskQueues.workflows}-docker`);
   const stop = () => workers.forEach((worker) => worker.shutdown());
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await runWorkers(workers);
+  unannounce();
   await clientConnection.close();
   await connection.close();
 }

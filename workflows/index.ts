@@ -1,4 +1,5 @@
 /** Every workflow type the worker registers. */
 export { pipelineRun } from './pipeline-run';
 export { pipelineJob } from './pipeline-job';
+export { deployment } from './deployment';
 export { artifactRetention } from './artifact-retention';

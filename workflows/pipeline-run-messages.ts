@@ -108,18 +108,42 @@ export interface JobState {
 /** The overall outcome of a run. */
 export type RunStatus = 'running' | 'success' | 'failed' | 'cancelled';
 
-/** What the `status` query and the workflow result return. */
+/**
+ * What the `status` query and the workflow result return (and, for a failed run, the details of its
+ * `PipelineFailed` failure). Bounded in size (workflows/run-result.ts): a large run's result holds counts and the
+ * jobs that did not succeed; its status comes by page.
+ */
 export interface PipelineRunStatus {
   pipeline: string;
   status: RunStatus;
   startedAt: string;
   finishedAt?: string;
-  /** Jobs by name, in the pipeline's declaration order. */
+  /** Jobs by name, in the pipeline's declaration order (all of them, unless `partial`). */
   jobs: Record<string, JobState>;
+  /** How many jobs are in each state (runs started before this field existed lack it). */
+  counts?: Partial<Record<JobStatus, number>>;
+  /** How many jobs the run has. */
+  totalJobs?: number;
+  /** True when `jobs` holds only some of the run's jobs (a summary, or one page of the status). */
+  partial?: boolean;
+  /** The `offset` of the status query's next page, when there is one. */
+  nextOffset?: number;
 }
 
-/** Live state of a run: job states, steps, attempts, exit codes and times. */
-export const statusQuery = defineQuery<PipelineRunStatus>('status');
+/** Which page of a run's status the `status` query returns: jobs from `offset` (default 0), at most `limit`. */
+export interface StatusPageRequest {
+  offset?: number;
+  limit?: number;
+}
+
+/**
+ * Live state of a run: job states, steps, attempts, exit codes and times. Without a request it returns the first
+ * page, which is every job unless the run is very large; follow `nextOffset` for the rest.
+ */
+export const statusQuery = defineQuery<PipelineRunStatus, [StatusPageRequest?]>('status');
+
+/** The failure type of a run whose pipeline failed; its details hold the run's result (a `PipelineRunStatus`). */
+export const pipelineFailedType = 'PipelineFailed';
 
 /** Live state of one job run as a `pipelineJob` child workflow: its steps, attempts, exit codes and times. */
 export const jobStatusQuery = defineQuery<JobState>('jobStatus');

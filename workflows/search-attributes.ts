@@ -11,6 +11,13 @@ export const statusKey = defineSearchAttributeKey('ConveyorStatus', SearchAttrib
 /** What started the run: `cli`, `rerun`, a ref such as `refs/heads/main`. */
 export const triggerKey = defineSearchAttributeKey('ConveyorTrigger', SearchAttributeType.KEYWORD);
 
+/** A deployment's service (deployment workflows). */
+export const serviceKey = defineSearchAttributeKey('ConveyorService', SearchAttributeType.KEYWORD);
+/** A deployment's environment. */
+export const environmentKey = defineSearchAttributeKey('ConveyorEnvironment', SearchAttributeType.KEYWORD);
+/** A deployment's state: pending, preparing, deploying, …, complete, rolled_back (DESIGN.md §7). */
+export const deployStateKey = defineSearchAttributeKey('ConveyorDeployState', SearchAttributeType.KEYWORD);
+
 /** Server type names of the search attribute types Conveyor uses. */
 export type SearchAttributeTypeName = 'Keyword' | 'Text' | 'Int' | 'Datetime';
 
@@ -22,4 +29,7 @@ export const conveyorSearchAttributes: { name: string; type: SearchAttributeType
   pipelineKey,
   statusKey,
   triggerKey,
+  serviceKey,
+  environmentKey,
+  deployStateKey,
 ].map((key) => ({ name: key.name, type: 'Keyword' }));

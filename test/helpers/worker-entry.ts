@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     logs: createLogStoreFromConfig(config),
     secrets: createStaticSecretStore(JSON.parse(process.env.TEST_SECRETS ?? '{}') as Record<string, string>),
     heartbeatMs: 500,
+    prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
   });
   console.log('worker ready');
   await runWorkers(workers);
