@@ -11,7 +11,9 @@ import { randomUUID } from 'node:crypto';
 import { contentKey } from '../../activities/store/store';
 import { createS3Client } from '../../activities/s3';
 import { conveyor, lastJsonLine } from '../helpers/cli';
-import { config } from '../helpers/temporal';
+import { runResult, waitForRunningStep } from '../helpers/runs';
+import { eventually } from '../helpers/server';
+import { closeTestEnvironment, config, docker, testEnvironment } from '../helpers/temporal';
 
 let dir = '';
 
@@ -30,6 +32,7 @@ describe('conveyor artifacts (embedded stack)', () => {
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
+    await closeTestEnvironment();
   });
 
   it('run --json and status --json show each job’s artifacts with digest, size and file count', async () => {
@@ -149,15 +152,83 @@ describe('conveyor artifacts (embedded stack)', () => {
     assert.equal(listed.length, 1, 'the young artifact survived the cycle');
   });
 
+  it('a byte flipped between producer and consumer fails the consumer artifact_corrupted; once repaired, rerun --failed runs only it, with the producer’s artifact', async () => {
+    const file = path.join(dir, 'rerun.yml');
+    await writeFile(
+      file,
+      [
+        `name: ${pipelineName}-rerun`,
+        'jobs:',
+        '  build:',
+        '    image: conveyor/busybox:latest',
+        '    steps:',
+        '      - name: make',
+        // Random bytes: a producer that ran again could not give the same digest.
+        '        script: ["mkdir -p pkg", "head -c 4096 /dev/urandom > pkg/blob", "sha256sum pkg/blob > pkg.sha256", "echo producer ran"]',
+        '    artifacts:',
+        '      pkg: [pkg, pkg.sha256]',
+        // Holds the consumer back until the test has corrupted the producer's object.
+        '  gate:',
+        '    image: conveyor/busybox:latest',
+        '    steps:',
+        '      - name: hold',
+        '        script: ["timeout 600 sh -c \'until [ -e /workspace/go ]; do sleep 0.2; done\'"]',
+        '  check:',
+        '    needs: [build, gate]',
+        '    image: conveyor/busybox:latest',
+        '    steps:',
+        '      - name: verify',
+        '        script: ["sha256sum -c pkg.sha256"]',
+      ].join('\n'),
+    );
+    const started = await conveyor(['run', file, '--detach', '--json']);
+    assert.equal(started.code, 0, started.stderr);
+    const { runId: first } = lastJsonLine<{ runId: string }>(started.stdout);
+    const pkg = await eventually(
+      'the producer stored its artifact',
+      async () => {
+        const listed = await conveyor(['artifacts', 'ls', first, '--json']);
+        return (JSON.parse(listed.stdout) as { name: string; digest: string }[]).find((a) => a.name === 'pkg');
+      },
+      300_000,
+    );
+    const restore = await flipByte(pkg.digest, 100);
+    try {
+      const gate = await waitForRunningStep(first, 'hold', 300_000);
+      const touch = await docker.getContainer(gate).exec({ Cmd: ['touch', '/workspace/go'] });
+      await touch.start({ Detach: true });
+      const env = await testEnvironment();
+      const failed = await runResult(env.client.workflow.getHandle(first));
+      assert.equal(failed.status, 'failed');
+      assert.equal(failed.jobs.check!.reason, 'artifact_corrupted');
+      assert.match(failed.jobs.check!.message ?? '', new RegExp(`expected ${pkg.digest.slice(0, 23)}…`));
+      assert.deepEqual(
+        failed.jobs.check!.steps.map((step) => step.status),
+        ['skipped'],
+        'no step of the consumer ran',
+      );
+      const scrub = await conveyor(['artifacts', 'verify', '--all'], { timeoutMs: 300_000 });
+      assert.equal(scrub.code, 1);
+      assert.match(
+        scrub.stdout,
+        new RegExp(`^corrupted  ${pkg.digest}  artifact 'pkg' of job 'build' in run ${first}`, 'm'),
+      );
+    } finally {
+      await restore();
+    }
+
+    const rerun = await conveyor(['rerun', first, '--failed', '--json']);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    const again = lastJsonLine<Summary>(rerun.stdout);
+    assert.notEqual(again.runId, first);
+    assert.equal(again.jobs.check!.status, 'success');
+    assert.deepEqual(again.jobs.build!.artifacts.pkg?.digest, pkg.digest, 'the recorded artifact, not a new one');
+    assert.match(rerun.stderr, /\[check\/verify\] pkg\/blob: OK/);
+    assert.doesNotMatch(rerun.stderr, /producer ran/, 'the producer is not executed again');
+  });
+
   it('verify exits 1 naming a corrupted object, and 0 once it is repaired', async () => {
-    const client = createS3Client(config.s3);
-    const key = contentKey(digest.slice(7));
-    const chunks: Buffer[] = [];
-    for await (const chunk of await client.getObject(config.s3.bucket, key)) chunks.push(chunk as Buffer);
-    const original = Buffer.concat(chunks);
-    const flipped = Buffer.from(original);
-    flipped[600] = flipped[600]! ^ 0x20;
-    await client.putObject(config.s3.bucket, key, flipped, flipped.length);
+    const restore = await flipByte(digest, 600);
     try {
       const all = await conveyor(['artifacts', 'verify', '--all'], { timeoutMs: 300_000 });
       assert.equal(all.code, 1);
@@ -173,8 +244,23 @@ describe('conveyor artifacts (embedded stack)', () => {
       assert.match(refused.stderr, /artifact 'site' of job 'build' is corrupted/);
       await assert.rejects(stat(path.join(dir, 'refused', 'site')));
     } finally {
-      await client.putObject(config.s3.bucket, key, original, original.length);
+      await restore();
     }
     assert.equal((await conveyor(['artifacts', 'verify', runId])).code, 0);
   });
 });
+
+/** Flips one bit of a stored object in the stack's MinIO behind the store's back; returns how to undo it. */
+async function flipByte(digest: string, at: number): Promise<() => Promise<void>> {
+  const client = createS3Client(config.s3);
+  const key = contentKey(digest.slice(7));
+  const chunks: Buffer[] = [];
+  for await (const chunk of await client.getObject(config.s3.bucket, key)) chunks.push(chunk as Buffer);
+  const original = Buffer.concat(chunks);
+  const flipped = Buffer.from(original);
+  flipped[at] = flipped[at]! ^ 0x20;
+  await client.putObject(config.s3.bucket, key, flipped, flipped.length);
+  return async () => {
+    await client.putObject(config.s3.bucket, key, original, original.length);
+  };
+}

@@ -59,6 +59,14 @@ jobs:
         script: ["test ! -e out && test ! -e checksums.sha256 && echo unrelated got nothing"]
 `;
 
+/** A job that needs `build` and must end skipped when `build` fails. */
+const dependentOfBuild = `  after:
+    needs: [build]
+    steps:
+      - name: never
+        script: ["echo never"]
+`;
+
 /** Runs `input` with workers wired to `subject`'s store; returns its id and final status. */
 async function run(
   subject: TestStore,
@@ -230,12 +238,7 @@ jobs:
       app: dist/app
       coverage: {paths: "coverage/**", optional: true}
       reports: {paths: ["reports/**/*.xml"], when: always}
-  after:
-    needs: [build]
-    steps:
-      - name: never
-        script: ["echo never"]
-`),
+${dependentOfBuild}`),
         ),
         `missing-${kind}`,
       );
@@ -263,12 +266,7 @@ jobs:
         script: ["mkdir -p big", "head -c 200000 /dev/urandom > big/blob"]
     artifacts:
       big: big
-  after:
-    needs: [build]
-    steps:
-      - name: never
-        script: ["echo never"]
-`),
+${dependentOfBuild}`),
         ),
         `full-${kind}`,
         settings,
