@@ -103,16 +103,24 @@ export async function closeTestEnvironment(): Promise<void> {
   environment = undefined;
 }
 
-/** Containers, volumes and networks carrying a label (`key` or `key=value`), as readable names. */
-export async function leftoversWithLabel(label: string): Promise<string[]> {
+/**
+ * Containers, volumes and networks carrying a label (`key` or `key=value`), as readable names; with `since`, only
+ * those created at or after it (the Docker engine may be shared with other checkouts and older resources).
+ */
+export async function leftoversWithLabel(label: string, since?: Date): Promise<string[]> {
   const filters = { label: [label] };
+  const isRecent = (created: number): boolean => since === undefined || created >= since.getTime() - 1000;
   const containers = await docker.listContainers({ all: true, filters });
   const { Volumes } = await docker.listVolumes({ filters });
   const networks = await docker.listNetworks({ filters });
   return [
-    ...containers.map((container) => `container ${container.Names.join(',')}`),
-    ...(Volumes ?? []).map((volume) => `volume ${volume.Name}`),
-    ...networks.map((network) => `network ${network.Name}`),
+    ...containers
+      .filter((container) => isRecent(container.Created * 1000))
+      .map((container) => `container ${container.Names.join(',')}`),
+    ...(Volumes ?? [])
+      .filter((volume) => isRecent(Date.parse((volume as { CreatedAt?: string }).CreatedAt ?? '')))
+      .map((volume) => `volume ${volume.Name}`),
+    ...networks.filter((network) => isRecent(Date.parse(network.Created))).map((network) => `network ${network.Name}`),
   ];
 }
 
