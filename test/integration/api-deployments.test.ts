@@ -7,16 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { closeTestEnvironment } from '../helpers/temporal';
 import { startTestServer, type TestServer } from '../helpers/server';
-import {
-  deploymentLeftovers,
-  destroyDeployment,
-  ensureServiceImage,
-  freePort,
-  rollout,
-  testSpec,
-  uniqueService,
-  waitForStatus,
-} from '../helpers/deployments';
+import { canaryDeployment, ensureServiceImage } from '../helpers/deployments';
 import type { DeploymentStatus } from '../../workflows/deployment-messages';
 
 const environment = 'staging';
@@ -34,24 +25,13 @@ describe('the deployments API', () => {
 
   it('lists, shows and controls a canary rollout through the workflow validators, refusing what users may not do', async () => {
     const { client } = server.context;
-    const service = uniqueService('api');
-    const routerPort = await freePort();
+    const deployment = await canaryDeployment(client, server.taskQueue, 'api', environment);
+    const { service, wait } = deployment;
     const base = `/api/deployments/${service}/${environment}`;
-    const spec = (version: string, steps?: unknown[]) =>
-      testSpec({
-        service,
-        version,
-        routerPort,
-        environment,
-        strategy: 'canary',
-        ...(steps ? { canary: { steps } } : {}),
-      });
-    const wait = (what: string, done: (status: DeploymentStatus) => boolean) =>
-      waitForStatus(client, service, environment, done, what);
     const status = async () =>
       (await server.call<DeploymentStatus & { allowed: string[] }>('GET', base, { user: 'alice' })).body;
     try {
-      await rollout(client, server.taskQueue, spec('v1'));
+      await deployment.rollout('v1');
       await wait('v1 live', (s) => s.state === 'complete' && s.stable?.version === 'v1');
 
       // list: anonymous 401, a user without any role 403, a viewer sees it
@@ -91,16 +71,12 @@ describe('the deployments API', () => {
         'rollback',
       ]);
 
-      await rollout(
-        client,
-        server.taskQueue,
-        spec('v2', [
-          { set_weight: 20 },
-          { pause: {} },
-          { approval: { name: 'prod', approvers: ['alice'] } },
-          { set_weight: 60 },
-        ]),
-      );
+      await deployment.rollout('v2', [
+        { set_weight: 20 },
+        { pause: {} },
+        { approval: { name: 'prod', approvers: ['alice'] } },
+        { set_weight: 60 },
+      ]);
       await wait('the pause at 20 %', (s) => s.step?.kind === 'pause' && s.weights.canary === 20);
 
       // refusals at the pause: each answers with the validator's reason and changes nothing
@@ -180,7 +156,7 @@ describe('the deployments API', () => {
       );
 
       // abort a third rollout; then roll back to v1
-      await rollout(client, server.taskQueue, spec('v3', [{ set_weight: 20 }, { pause: {} }]));
+      await deployment.rollout('v3', [{ set_weight: 20 }, { pause: {} }]);
       await wait('v3 at its pause', (s) => s.step?.kind === 'pause' && s.canary?.version === 'v3');
       const aborted = await server.call('POST', `${base}/abort`, { user: 'olivia', body: { comment: 'wrong build' } });
       assert.equal(aborted.status, 200, JSON.stringify(aborted.body));
@@ -189,10 +165,9 @@ describe('the deployments API', () => {
       assert.equal(rolledBack.status, 200, JSON.stringify(rolledBack.body));
       await wait('back on v1', (s) => s.rollout === null && s.stable?.version === 'v1');
     } finally {
-      await destroyDeployment(client, service, environment);
+      await deployment.destroy();
     }
     // a destroyed deployment takes no more controls
     assert.equal((await server.call('POST', `${base}/approve`, { user: 'alice', body: {} })).status, 404);
-    assert.deepEqual(await deploymentLeftovers(service, environment), []);
   });
 });
