@@ -14,6 +14,7 @@ import type { Diagnostic } from '../pipeline/model';
 import { reportSchemaIssues } from '../pipeline/schema-issues';
 import { readYaml } from '../pipeline/yaml-source';
 import { accessSchema } from './access';
+import { providersSchema } from './providers';
 import { slackSchema } from './slack';
 
 /**
@@ -29,6 +30,7 @@ export const configFileSchema = z
     version: z.literal(1).optional().meta({ description: 'Format version of this file (1).' }),
     access: accessSchema.optional(),
     slack: slackSchema.optional(),
+    providers: providersSchema.optional(),
   })
   .meta({ title: 'Conveyor configuration', description: 'conveyor.config.yml' });
 

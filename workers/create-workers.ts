@@ -8,6 +8,8 @@ import type Docker from 'dockerode';
 import { createDockerResourceActivities, createDockerStepActivities } from '../activities';
 import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
+import { createCommitStatusActivities } from '../activities/source/commit-status';
+import type { ProvidersSettings } from '../config/providers';
 
 /** What the workers need: a server connection and the real clients activities are wired to. */
 export interface ConveyorWorkerDeps {
@@ -25,6 +27,10 @@ export interface ConveyorWorkerDeps {
   heartbeatMs?: number;
   /** The owning cluster's label value for Docker resources (`clusterLabel`); the sweeper only removes those. */
   cluster?: string;
+  /** The `providers:` settings (commit statuses, repository credentials; docs/triggers.md). */
+  providers?: () => ProvidersSettings | undefined;
+  /** The API server's address, for links in commit statuses when `providers.public_url` is not set. */
+  apiAddress?: string;
 }
 
 /** Creates the workflow worker and the Docker activity worker; run them together with `runWorkers`. */
@@ -37,6 +43,11 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...workflowSource,
+    // Light activities beside the workflows: commit statuses (docs/triggers.md).
+    activities: createCommitStatusActivities({
+      providers: deps.providers ?? (() => undefined),
+      apiAddress: deps.apiAddress,
+    }),
   });
   const dockerWorker = await Worker.create({
     connection: deps.connection,

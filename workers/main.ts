@@ -31,6 +31,8 @@ async function main(): Promise<void> {
     cluster,
     logs: createFsLogStore(path.join(config.dataDir, 'runs')),
     secrets: createWorkerSecretStore(process.env, path.join(config.dataDir, 'secrets.json')),
+    providers: () => config.file.providers,
+    apiAddress: `http://${config.api.host}:${config.api.port}`,
   });
   console.log(`worker ready on task queues ${config.taskQueues.workflows} and ${config.taskQueues.workflows}-docker`);
   const stop = () => workers.forEach((worker) => worker.shutdown());

@@ -1,3 +1,4 @@
 /** Every workflow type the worker registers. */
 export { pipelineRun } from './pipeline-run';
 export { pipelineJob } from './pipeline-job';
+export { concurrencyGroup } from './concurrency-group';

@@ -9,6 +9,7 @@
  */
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
 import type { JobModel, StepModel } from '../pipeline/model';
+import { sourceVariables, type RunSource } from '../pipeline/source';
 import type { RunStepResult } from '../activities/docker-step';
 import type { ExitReason } from '../activities/exit-codes';
 import type { JobState, RunOptions, StepState } from './pipeline-run-messages';
@@ -26,6 +27,10 @@ export interface JobInput {
   /** The run's isolated network, when the job uses one. */
   networkName?: string;
   options?: RunOptions;
+  /** What started the run (`cli`, `rerun`, …): `CONVEYOR_TRIGGER`. */
+  trigger?: string;
+  /** The commit the run builds: the `CONVEYOR_*` source variables (docs/triggers.md). */
+  source?: RunSource;
 }
 
 /**
@@ -170,6 +175,8 @@ function systemVariables(input: JobInput, step: StepModel, attempt: number): Rec
     CONVEYOR_JOB: input.job.name,
     CONVEYOR_STEP: step.name,
     CONVEYOR_ATTEMPT: String(attempt),
+    CONVEYOR_TRIGGER: input.trigger ?? '',
+    ...sourceVariables(input.source, input.trigger),
     HOME: '/tmp',
   };
 }

@@ -5,6 +5,7 @@
  */
 import { defineQuery } from '@temporalio/workflow';
 import type { PipelineModel } from '../pipeline/model';
+import type { RunSource, SourceArchive } from '../pipeline/source';
 import type { ExitReason } from '../activities/exit-codes';
 
 /** Tunables of a run. Every duration is an input (STYLE.md 10) so tests can use seconds. */
@@ -42,6 +43,8 @@ export interface PipelineRunInput {
   reuse?: Record<string, JobState>;
   /** The run this one re-runs, when it is a re-run. */
   rerunOf?: string;
+  /** The repository and exact commit the run builds, and the event that started it (docs/triggers.md). */
+  source?: RunSource;
 }
 
 /** A job's lifecycle (DESIGN.md §5). */
@@ -105,6 +108,12 @@ export interface PipelineRunStatus {
   finishedAt?: string;
   /** Jobs by name, in the pipeline's declaration order. */
   jobs: Record<string, JobState>;
+  /** The commit the run builds (docs/triggers.md). */
+  source?: RunSource;
+  /** The run's one source archive, once the worker has made it. */
+  sourceArchive?: SourceArchive;
+  /** While the run waits for its turn in a concurrency group: the group. */
+  waitingFor?: string;
 }
 
 /** Live state of a run: job states, steps, attempts, exit codes and times. */

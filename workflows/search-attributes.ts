@@ -11,6 +11,11 @@ export const statusKey = defineSearchAttributeKey('ConveyorStatus', SearchAttrib
 /** What started the run: `cli`, `rerun`, a ref such as `refs/heads/main`. */
 export const triggerKey = defineSearchAttributeKey('ConveyorTrigger', SearchAttributeType.KEYWORD);
 
+/** The full commit SHA the run builds (docs/triggers.md). */
+export const commitKey = defineSearchAttributeKey('ConveyorCommit', SearchAttributeType.KEYWORD);
+/** The branch the run builds (for a pull request: its head branch). */
+export const branchKey = defineSearchAttributeKey('ConveyorBranch', SearchAttributeType.KEYWORD);
+
 /** Server type names of the search attribute types Conveyor uses. */
 export type SearchAttributeTypeName = 'Keyword' | 'Text' | 'Int' | 'Datetime';
 
@@ -22,4 +27,6 @@ export const conveyorSearchAttributes: { name: string; type: SearchAttributeType
   pipelineKey,
   statusKey,
   triggerKey,
+  commitKey,
+  branchKey,
 ].map((key) => ({ name: key.name, type: 'Keyword' }));

@@ -10,6 +10,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSour
 import Docker from 'dockerode';
 import { createFsLogStore, type LogStore } from '../../activities/log-store';
 import { createStaticSecretStore } from '../../activities/secrets';
+import type { ProvidersSettings } from '../../config/providers';
 import { loadConfig } from '../../workers/config';
 import { clusterLabel } from '../../workers/cluster-label';
 import { withConveyorWorkers } from '../../workers/create-workers';
@@ -60,7 +61,12 @@ export const logs: LogStore = createFsLogStore(path.join(config.dataDir, 'runs')
 export async function withWorkers<T>(
   taskQueue: string,
   body: () => Promise<T>,
-  options: { heartbeatMs?: number; secrets?: Record<string, string> } = {},
+  options: {
+    heartbeatMs?: number;
+    secrets?: Record<string, string>;
+    /** The `providers:` settings the workers see (commit statuses, credentials). */
+    providers?: () => ProvidersSettings | undefined;
+  } = {},
 ): Promise<T> {
   const env = await testEnvironment();
   return withConveyorWorkers(
@@ -74,6 +80,7 @@ export async function withWorkers<T>(
       heartbeatMs: options.heartbeatMs,
       secrets: createStaticSecretStore(options.secrets ?? {}),
       cluster: await testCluster(),
+      providers: options.providers,
     },
     body,
   );
