@@ -29,6 +29,8 @@ export interface SourceRequest {
   ref?: string;
   repo?: string;
   allowDirty?: boolean;
+  /** Use the committed HEAD even when the work tree has uncommitted changes (`schedules sync`). */
+  committedOnly?: boolean;
   /** Where relative paths are resolved (the shell's directory). */
   cwd: string;
 }
@@ -100,7 +102,7 @@ async function fromWorkTree(repositories: GitRepositories, request: SourceReques
     }
     return { text: await readPipelineSource(request.file!), label: request.file!, notices: [] };
   }
-  if (fileArgument && !request.ref && (await takesNoSources(fileArgument))) {
+  if (fileArgument && !request.ref && !request.committedOnly && (await takesNoSources(fileArgument))) {
     // Nothing of the repository reaches the jobs: the file runs as it is, whatever state the work tree is in.
     return { text: await readPipelineSource(request.file!), label: request.file!, notices: [] };
   }
@@ -114,7 +116,7 @@ async function fromWorkTree(repositories: GitRepositories, request: SourceReques
     const resolved = await repositories.resolve(root, request.ref);
     commit = resolved.commit;
     names = { ref: resolved.ref, branch: resolved.branch, tag: resolved.tag };
-  } else if (tree.changes.length > 0) {
+  } else if (tree.changes.length > 0 && !request.committedOnly) {
     if (!request.allowDirty) {
       throw new CliError(
         `the work tree has uncommitted changes (${describeChanges(tree.changes)}): commit or stash them, or run with --allow-dirty to build a snapshot of the working files`,

@@ -22,6 +22,7 @@ import { authPlugin } from './auth';
 import type { ServerContext } from './context';
 import { HttpError, type ErrorBody } from './http-errors';
 import { healthRoutes } from './routes/health';
+import { hookRoutes } from './routes/hooks';
 import { metricsRoutes } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
 import { runPageRoutes } from './routes/run-pages';
@@ -40,6 +41,7 @@ export const routeAreas: RouteArea[] = [
   metricsRoutes,
   runRoutes,
   slackRoutes,
+  hookRoutes,
   webRoutes,
   runPageRoutes,
 ];

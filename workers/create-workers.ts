@@ -8,8 +8,13 @@ import type Docker from 'dockerode';
 import { createDockerResourceActivities, createDockerStepActivities } from '../activities';
 import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createCommitStatusActivities } from '../activities/source/commit-status';
-import type { ProvidersSettings } from '../config/providers';
+import { GitRepositories } from '../activities/source/repositories';
+import { createSourceActivities } from '../activities/source/source-activities';
+import { defaultStepImage } from '../pipeline';
+import { credentialsFor, type ProvidersSettings } from '../config/providers';
 
 /** What the workers need: a server connection and the real clients activities are wired to. */
 export interface ConveyorWorkerDeps {
@@ -31,6 +36,10 @@ export interface ConveyorWorkerDeps {
   providers?: () => ProvidersSettings | undefined;
   /** The API server's address, for links in commit statuses when `providers.public_url` is not set. */
   apiAddress?: string;
+  /** Where the worker keeps mirrors of remote repositories (default: a directory under the system's tmp). */
+  gitCacheDir?: string;
+  /** Image for steps that name none, for pipelines the worker reads itself (schedules). */
+  defaultImage?: string;
 }
 
 /** Creates the workflow worker and the Docker activity worker; run them together with `runWorkers`. */
@@ -62,6 +71,13 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
         cluster: deps.cluster,
       }),
       ...createDockerResourceActivities({ docker: deps.docker, cluster: deps.cluster }),
+      ...createSourceActivities({
+        repositories: new GitRepositories({
+          cacheDir: deps.gitCacheDir ?? path.join(tmpdir(), 'conveyor-git'),
+          credentials: (url) => credentialsFor(deps.providers?.(), process.env, url),
+        }),
+        defaultImage: deps.defaultImage ?? defaultStepImage,
+      }),
     },
     // Container steps are mostly waiting; the limit protects the Docker engine, not the CPU.
     maxConcurrentActivityTaskExecutions: 64,

@@ -33,6 +33,8 @@ async function main(): Promise<void> {
     secrets: createWorkerSecretStore(process.env, path.join(config.dataDir, 'secrets.json')),
     providers: () => config.file.providers,
     apiAddress: `http://${config.api.host}:${config.api.port}`,
+    gitCacheDir: path.join(config.dataDir, 'git', 'worker'),
+    defaultImage: config.defaultImage,
   });
   console.log(`worker ready on task queues ${config.taskQueues.workflows} and ${config.taskQueues.workflows}-docker`);
   const stop = () => workers.forEach((worker) => worker.shutdown());

@@ -2,3 +2,4 @@
 export { pipelineRun } from './pipeline-run';
 export { pipelineJob } from './pipeline-job';
 export { concurrencyGroup } from './concurrency-group';
+export { scheduledRun } from './scheduled-run';

@@ -189,17 +189,25 @@ export class GitRepositories {
   }
 
   /**
-   * Files that differ between two commits (`git diff --name-only`), or `undefined` when `from` is not known here
+   * Files that differ between two commits (`git diff --name-only`; with `sinceMergeBase`, between `to` and the
+   * merge base of both), or `undefined` when `from` is not known here
    * (then path filters cannot be applied and pass).
    */
-  async changedPaths(repository: string, from: string, to: string): Promise<string[] | undefined> {
+  async changedPaths(
+    repository: string,
+    from: string,
+    to: string,
+    options: { sinceMergeBase?: boolean } = {},
+  ): Promise<string[] | undefined> {
     const directory = await this.directory(repository);
     if (!(await this.hasCommit(directory, from))) {
       if (GitRepositories.isLocal(repository)) return undefined;
       await this.ensureCommit(repository, from).catch(() => undefined);
       if (!(await this.hasCommit(directory, from))) return undefined;
     }
-    const out = await git(['diff', '--name-only', '--no-renames', '-z', from, to], 'listing changed files', {
+    // `from...to` compares with the merge base, as a pull request's "files changed" does.
+    const range = options.sinceMergeBase ? [`${from}...${to}`] : [from, to];
+    const out = await git(['diff', '--name-only', '--no-renames', '-z', ...range], 'listing changed files', {
       cwd: directory,
     });
     return out.split('\0').filter(Boolean);
