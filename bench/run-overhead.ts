@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JobModel } from '../pipeline/model';
-import { stepContainerOptions } from '../activities/docker-step';
+import { stepContainerOptions } from '../activities/docker-step-container';
 import { workspaceVolumeName } from '../activities/names';
 import { benchJob, benchPipeline, benchStep, connectBench, docker, median, ms, randomDag, timed } from './harness';
 

@@ -22,22 +22,27 @@ export function newRunId(pipelineName: string): string {
 }
 
 /**
- * Starts a run on the configured task queue with its search attributes; returns its run id (the workflow id).
- * With a `workflowId` chosen by the caller the start may be sent again after a lost answer: the id is new, so if it
- * exists it is this very start.
+ * Starts the run's workflow as `runId` on the configured task queue with its search attributes. A retried start
+ * whose first attempt got through finds its own run already there, which is fine: the id is a fresh ulid.
  */
-export async function startRun(
+export async function startRunWorkflow(
   client: Client,
   config: ConveyorConfig,
+  runId: string,
   input: PipelineRunInput,
-  workflowId = newRunId(input.pipeline.name),
-): Promise<string> {
+): Promise<void> {
   try {
-    await client.workflow.start('pipelineRun', runStartOptions(config, input, workflowId));
+    await client.workflow.start('pipelineRun', runStartOptions(config, input, runId));
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
-  return workflowId;
+}
+
+/** Starts a run under a new id; returns the id (the workflow id). */
+export async function startRun(client: Client, config: ConveyorConfig, input: PipelineRunInput): Promise<string> {
+  const runId = newRunId(input.pipeline.name);
+  await startRunWorkflow(client, config, runId, input);
+  return runId;
 }
 
 /**
@@ -86,27 +91,27 @@ export function runStartOptions(
 }
 
 /**
- * The input of a re-run of a finished run: the same definition and variable snapshot; with `failedOnly`, the
- * successful jobs' results are taken over and only the others run.
+ * The input of a re-run: the same definition and variable snapshot (a re-run of a re-run starts from the definition,
+ * not from what the earlier re-run took over). With `failedOnly`, the finished run's successful jobs are taken over
+ * and only the failed, cancelled and skipped ones run.
  */
 export async function rerunInput(
   client: Client,
   runId: string,
   options: { failedOnly: boolean; trigger: string },
 ): Promise<PipelineRunInput> {
-  const input = await fetchRunInput(client, runId);
-  const previous = await fetchRunStatus(client, runId);
-  if (previous.status === 'running')
-    throw new RunStateError(`run '${runId}' is still running; wait for it or cancel it`);
-  const rerun: PipelineRunInput = { ...input, trigger: options.trigger, rerunOf: runId, reuse: undefined };
-  if (!options.failedOnly) return rerun;
+  const previous = await fetchRunInput(client, runId);
+  const input: PipelineRunInput = { ...previous, trigger: options.trigger, rerunOf: runId, reuse: undefined };
+  if (!options.failedOnly) return input;
+  const status = await fetchRunStatus(client, runId);
+  if (status.status === 'running') throw new RunStateError(`run '${runId}' is still running; wait for it or cancel it`);
   const reuse: Record<string, JobState> = Object.fromEntries(
-    Object.entries(previous.jobs).filter(([, job]) => job.status === 'success'),
+    Object.entries(status.jobs).filter(([, job]) => job.status === 'success'),
   );
-  if (Object.keys(reuse).length === Object.keys(previous.jobs).length) {
-    throw new RunStateError(`run '${runId}' has no failed or skipped jobs to re-run`);
+  if (Object.keys(reuse).length === Object.keys(status.jobs).length) {
+    throw new RunStateError(`run '${runId}' has no failed or skipped jobs to re-run (re-run all of it instead)`);
   }
-  return { ...rerun, reuse };
+  return { ...input, reuse };
 }
 
 /** Requests cancellation of a running run (its jobs end `cancelled` once their containers are gone). */

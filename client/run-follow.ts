@@ -3,18 +3,17 @@
  * the jobs' states, a notice when no worker picks the run up, reconnection across a restart of the Temporal server
  * or the worker, and Ctrl-C that asks before cancelling (docs/runs.md).
  */
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { createFsLogStore } from '../activities/log-store';
 import { temporalUiUrl, type ConveyorConfig } from '../workers/config';
+import { createLogStoreFromConfig } from '../workers/stores';
 import type { PipelineRunInput, PipelineRunStatus } from '../workflows/pipeline-run-messages';
 import { CliError } from './cli-error';
 import { tickUntilClosed } from './follow-loop';
 import { handleInterrupts } from './interrupt';
 import { ReconnectingClient } from './reconnecting-client';
 import { describeFailure, toJsonSummary } from './run-summary';
+import { newRunId, startRunWorkflow } from './run-control';
 import { RunView } from './run-view';
-import { newRunId, startRun } from './run-control';
 import { fetchRunStatus } from './runs';
 import { unpolledQueues, describePollers } from './task-queue-pollers';
 import { noWorkerMessage, watchForWorker } from './worker-check';
@@ -39,7 +38,7 @@ export async function startAndFollow(
   const temporal = await ReconnectingClient.connect(config, { notice });
   const runId = newRunId(input.pipeline.name);
   try {
-    await temporal.call((client) => startRun(client, config, input, runId));
+    await temporal.call((client) => startRunWorkflow(client, config, runId, input));
     human.write(`run ${runId} started (${temporalUiUrl(config, runId)})\n`);
     if (flags.detach) {
       await warnWithoutWorkers(temporal.client, config, notice);
@@ -49,7 +48,7 @@ export async function startAndFollow(
     view = new RunView(
       {
         runId,
-        logs: createFsLogStore(path.join(config.dataDir, 'runs')),
+        logs: createLogStoreFromConfig(config),
         status: () => fetchRunStatus(temporal.client, runId),
       },
       { write: (text) => human.write(text), live: Boolean(human.isTTY) && !process.env.CI, columns: human.columns },
@@ -72,7 +71,6 @@ export async function startAndFollow(
   }
 }
 
-/** Starts the workflow; a retried start whose first attempt got through finds its own run already there. */
 /** For a detached run: one look at the task queues, and a notice when no live worker polls them. */
 async function warnWithoutWorkers(client: Client, config: ConveyorConfig, notice: (text: string) => void) {
   const queues = await describePollers(client.connection, config.temporal.namespace, config.taskQueues).catch(

@@ -2,9 +2,9 @@
  * `conveyor logs`: a run's output from the log store, optionally followed until the run ends — across a restart of
  * the Temporal server too, which only tells the follower when the run has ended (docs/runs.md).
  */
-import path from 'node:path';
-import { createFsLogStore, type LogRecord } from '../activities/log-store';
+import type { LogRecord } from '../activities/log-store';
 import { loadConfig } from '../workers/config';
+import { createLogStoreFromConfig } from '../workers/stores';
 import { resolveLogSelector } from './log-selector';
 import { ReconnectingClient } from './reconnecting-client';
 import { tickUntilClosed } from './follow-loop';
@@ -19,7 +19,7 @@ export interface LogsFlags {
 /** Prints a run's logs (`selector`: JOB or JOB/STEP), following them with `flags.follow`. */
 export async function printRunLogs(runId: string, selector: string | undefined, flags: LogsFlags): Promise<void> {
   const config = loadConfig();
-  const logs = createFsLogStore(path.join(config.dataDir, 'runs'));
+  const logs = createLogStoreFromConfig(config);
   const temporal = await ReconnectingClient.connect(config, {
     notice: (text) => process.stderr.write(`conveyor: ${text}\n`),
   });

@@ -13,6 +13,7 @@ import { DiagnosticCollector } from '../pipeline/diagnostics';
 import type { Diagnostic } from '../pipeline/model';
 import { reportSchemaIssues } from '../pipeline/schema-issues';
 import { readYaml } from '../pipeline/yaml-source';
+import { artifactsConfigSchema, retentionPoliciesConfigSchema } from './artifacts-config';
 import { accessSchema } from './access';
 import { providersSchema } from './providers';
 import { slackSchema } from './slack';
@@ -28,6 +29,8 @@ import { slackSchema } from './slack';
 export const configFileSchema = z
   .strictObject({
     version: z.literal(1).optional().meta({ description: 'Format version of this file (1).' }),
+    artifacts: artifactsConfigSchema.optional(),
+    retention_policies: retentionPoliciesConfigSchema.optional(),
     access: accessSchema.optional(),
     slack: slackSchema.optional(),
     providers: providersSchema.optional(),

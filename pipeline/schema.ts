@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { formatDuration, parseDuration } from './duration';
+import { retentionPoliciesSchema } from './retention-policy';
+import { durationSchema } from './duration-schema';
 import { formatMemorySize, parseMemorySize } from './memory-size';
 
 import { jobNamePattern, maxJobNameLength, variableNamePattern } from './names';
@@ -20,39 +21,6 @@ export const limits = {
   matrixCombinations: 256,
   workingDirectory: '/workspace',
 } as const;
-
-/**
- * A duration field: whole seconds or a string such as `90s`, `15m`, `2h`, `1h30m`, checked against a range and
- * turned into seconds.
- */
-function durationSchema(range: { min: number; max: number; default: number }, what: string) {
-  return z
-    .union([z.number(), z.string()], { error: 'expected a duration: seconds (90) or a string like "90s", "15m", "2h"' })
-    .superRefine((value, context) => {
-      const seconds = parseDuration(value);
-      if (seconds === undefined) {
-        context.addIssue({
-          code: 'custom',
-          message: `'${value}' is not a duration`,
-          params: {
-            code: 'invalid_duration',
-            hint: 'write whole seconds (90) or a number with a unit: "90s", "15m", "2h", "1h30m"',
-          },
-        });
-      } else if (seconds < range.min || seconds > range.max) {
-        context.addIssue({
-          code: 'custom',
-          message: `${formatDuration(seconds)} is out of range: ${what} must be between ${formatDuration(range.min)} and ${formatDuration(range.max)}`,
-          params: { code: 'invalid_duration', hint: `use a value between ${range.min} and ${range.max} seconds` },
-        });
-      }
-    })
-    .transform((value) => parseDuration(value) ?? range.default)
-    .meta({
-      description: `${what[0]?.toUpperCase()}${what.slice(1)}: seconds or "90s", "15m", "2h". Range ${range.min}–${range.max} s, default ${range.default} s.`,
-      default: range.default,
-    });
-}
 
 const scalarSchema = z.union([z.string(), z.number(), z.boolean()]);
 
@@ -138,11 +106,17 @@ export const artifactSchema = z
       z.strictObject({
         paths: pathsSchema,
         when: z.enum(['on_success', 'always']).optional().meta({ default: 'on_success' }),
+        optional: z.boolean().optional().meta({
+          description: 'May match nothing (then nothing is stored); else that fails the job.',
+          default: false,
+        }),
       }),
     ],
-    { error: 'expected a path or glob, a list of them, or {paths, when}' },
+    { error: 'expected a path or glob, a list of them, or {paths, when, optional}' },
   )
-  .meta({ description: 'Workspace-relative path or glob, a list of them, or {paths, when: on_success|always}.' });
+  .meta({
+    description: 'Workspace-relative path or glob, a list of them, or {paths, when: on_success|always, optional}.',
+  });
 
 const matrixValueSchema = z.union([z.string(), z.number(), z.boolean()], {
   error: 'matrix values must be strings, numbers or booleans',
@@ -197,6 +171,10 @@ export const jobSchema = z
     if: conditionSchema.optional(),
     conditional: conditionSchema.optional().meta({ description: 'Alias of if.' }),
     artifacts: z.record(z.string(), artifactSchema).optional().meta({ description: 'Files handed to dependents.' }),
+    artifacts_from: z
+      .array(z.string())
+      .optional()
+      .meta({ description: 'Which dependencies to receive artifacts from (default: all of them; [] for none).' }),
     matrix: matrixSchema.optional(),
     resources: z
       .strictObject({
@@ -255,7 +233,12 @@ const pipelineFields = {
     .optional()
     .meta({ description: 'Defaults for every step’s retry_count and retry_on.' }),
   artifacts: z
-    .strictObject({ when: z.enum(['on_success', 'always']).optional() })
+    .strictObject({
+      when: z.enum(['on_success', 'always']).optional(),
+      retention: retentionPoliciesSchema
+        .optional()
+        .meta({ description: 'Retention policies for this pipeline’s artifacts, before the configured ones.' }),
+    })
     .optional()
     .meta({ description: 'Defaults for every job’s artifacts.' }),
   triggers: triggersSchema.optional(),

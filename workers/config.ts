@@ -26,6 +26,10 @@ const envSchema = z.object({
   CONVEYOR_S3_SECRET_KEY: z.string().default('conveyor-secret'),
   CONVEYOR_S3_BUCKET: z.string().default('conveyor'),
   CONVEYOR_DEFAULT_IMAGE: z.string().default('ubuntu:20.04'),
+  CONVEYOR_PROMETHEUS_PORT: portSchema.default(9090),
+  CONVEYOR_PROMETHEUS_URL: z.string().optional(),
+  CONVEYOR_STORE: z.enum(['s3', 'fs'], { error: "expected 's3' or 'fs'" }).default('s3'),
+  CONVEYOR_STORE_DIR: z.string().optional(),
   CONVEYOR_TASK_QUEUE: z.string().min(1).default('conveyor'),
   CONVEYOR_API_HOST: z.string().default('127.0.0.1'),
   CONVEYOR_API_PORT: portSchema.default(8080),
@@ -50,6 +54,17 @@ export interface ConveyorConfig {
   };
   /** Image used by steps that name none (DESIGN.md §4). */
   defaultImage: string;
+  /**
+   * Prometheus: the embedded one listens on 127.0.0.1:`port` with its data and file_sd `targets` in the data dir;
+   * `url` is where analysis queries go (CONVEYOR_PROMETHEUS_URL, default the embedded one).
+   */
+  prometheus: { port: number; url: string; dir: string; targets: string };
+  /**
+   * Where artifacts and (with `s3`) step logs are kept (docs/artifacts.md): the S3 bucket above — the default, which
+   * the embedded stack's MinIO provides — or, with `CONVEYOR_STORE=fs`, a directory (`CONVEYOR_STORE_DIR`, default
+   * `<dataDir>/store`) for single-host installs.
+   */
+  store: { kind: 's3' | 'fs'; dir: string };
   taskQueues: { workflows: string; docker: string };
   /** Where `conveyor serve` listens (loopback unless `CONVEYOR_API_HOST` says otherwise). */
   api: { host: string; port: number };
@@ -85,6 +100,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
       bucket: e.CONVEYOR_S3_BUCKET,
     },
     defaultImage: e.CONVEYOR_DEFAULT_IMAGE,
+    prometheus: {
+      port: e.CONVEYOR_PROMETHEUS_PORT,
+      url: e.CONVEYOR_PROMETHEUS_URL ?? `http://127.0.0.1:${e.CONVEYOR_PROMETHEUS_PORT}`,
+      dir: path.join(dataDir, 'prometheus'),
+      targets: path.join(dataDir, 'prometheus', 'targets'),
+    },
+    store: { kind: e.CONVEYOR_STORE, dir: path.resolve(e.CONVEYOR_STORE_DIR ?? path.join(dataDir, 'store')) },
     taskQueues: { workflows: e.CONVEYOR_TASK_QUEUE, docker: `${e.CONVEYOR_TASK_QUEUE}-docker` },
     api: { host: e.CONVEYOR_API_HOST, port: e.CONVEYOR_API_PORT },
     configFile,

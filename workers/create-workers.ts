@@ -6,8 +6,13 @@ import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type Docker from 'dockerode';
 import { createDockerResourceActivities, createDockerStepActivities } from '../activities';
+import { createDeploymentActivities } from '../activities/deployment';
+import { createArtifactActivities } from '../activities/artifacts/activities';
+import { createRetentionActivities } from '../activities/artifacts/retention';
 import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
+import type { ArtifactStore } from '../activities/store/store';
+import { artifactSettings, type ArtifactSettings } from '../config/artifacts-config';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCommitStatusActivities } from '../activities/source/commit-status';
@@ -15,6 +20,8 @@ import { GitRepositories } from '../activities/source/repositories';
 import { createSourceActivities } from '../activities/source/source-activities';
 import { defaultStepImage } from '../pipeline';
 import { credentialsFor, type ProvidersSettings } from '../config/providers';
+import { loadConfig } from './config';
+import { createStoreFromConfig, scratchDir } from './stores';
 
 /** What the workers need: a server connection and the real clients activities are wired to. */
 export interface ConveyorWorkerDeps {
@@ -40,10 +47,24 @@ export interface ConveyorWorkerDeps {
   gitCacheDir?: string;
   /** Image for steps that name none, for pipelines the worker reads itself (schedules). */
   defaultImage?: string;
+  /**
+   * Where deployments register their routers with Prometheus, and where they query it (docs/deployments.md;
+   * default: the configured Prometheus).
+   */
+  prometheus?: { targets?: string; url?: string };
+  /** The artifact store (default: the configured one, see workers/stores.ts). */
+  store?: ArtifactStore;
+  /** Local scratch directory for artifact transfers (default: the data dir's `tmp/`). */
+  scratchDir?: string;
+  /** Quota, compression and retention policies (default: from conveyor.config.yml). */
+  artifactSettings?: ArtifactSettings;
 }
 
 /** Creates the workflow worker and the Docker activity worker; run them together with `runWorkers`. */
 export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<Worker[]> {
+  const config = loadConfig();
+  const settings = deps.artifactSettings ?? artifactSettings(config.file);
+  const store = deps.store ?? createStoreFromConfig(config);
   const workflowSource = deps.workflowBundle
     ? { workflowBundle: deps.workflowBundle }
     : { workflowsPath: require.resolve('../workflows') };
@@ -52,11 +73,14 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...workflowSource,
-    // Light activities beside the workflows: commit statuses (docs/triggers.md).
-    activities: createCommitStatusActivities({
-      providers: deps.providers ?? (() => undefined),
-      apiAddress: deps.apiAddress,
-    }),
+    // Light activities beside the workflows: retention touches only the store; commit statuses (docs/triggers.md).
+    activities: {
+      ...createRetentionActivities({ store, settings }),
+      ...createCommitStatusActivities({
+        providers: deps.providers ?? (() => config.file.providers),
+        apiAddress: deps.apiAddress,
+      }),
+    },
   });
   const dockerWorker = await Worker.create({
     connection: deps.connection,
@@ -74,9 +98,25 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
       ...createSourceActivities({
         repositories: new GitRepositories({
           cacheDir: deps.gitCacheDir ?? path.join(tmpdir(), 'conveyor-git'),
-          credentials: (url) => credentialsFor(deps.providers?.(), process.env, url),
+          credentials: (url) => credentialsFor(deps.providers?.() ?? config.file.providers, process.env, url),
         }),
         defaultImage: deps.defaultImage ?? defaultStepImage,
+      }),
+      ...createDeploymentActivities({
+        docker: deps.docker,
+        cluster: deps.cluster,
+        secrets: deps.secrets,
+        prometheusTargets: (deps.prometheus ?? config.prometheus).targets,
+        prometheusUrl: (deps.prometheus ?? config.prometheus).url,
+      }),
+      ...createArtifactActivities({
+        store,
+        docker: deps.docker,
+        spoolDir: deps.scratchDir ?? scratchDir(config),
+        cluster: deps.cluster,
+        quotaBytes: settings.quotaBytes,
+        compression: settings.compression,
+        heartbeatMs: deps.heartbeatMs,
       }),
     },
     // Container steps are mostly waiting; the limit protects the Docker engine, not the CPU.

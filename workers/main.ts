@@ -3,19 +3,27 @@
  * server and Docker engine. Started by `conveyor dev up`; on a cluster, run one per Docker host.
  */
 import path from 'node:path';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import Docker from 'dockerode';
-import { createFsLogStore } from '../activities/log-store';
 import { createWorkerSecretStore } from '../activities/secrets';
 import { loadConfig } from './config';
 import { createConveyorWorkers, runWorkers } from './create-workers';
 import { clusterLabel } from './cluster-label';
+import { announceWorkerMetrics, freeLocalPort } from './metrics-target';
 import { sweepClosedRuns } from './sweeper';
+import { createLogStoreFromConfig, createStoreFromConfig, scratchDir } from './stores';
+import { sweepScratch } from '../activities/store/scratch';
+import { artifactSettings } from '../config/artifacts-config';
+import { ensureRetentionSchedule, retentionScheduleId } from './retention-schedule';
 import { Client, Connection } from '@temporalio/client';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   console.log(`worker starting (pid ${process.pid})`);
+  // Before any connection: the runtime's metrics exporter is chosen when it is installed.
+  const metricsPort = await freeLocalPort();
+  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } });
+  const unannounce = announceWorkerMetrics(config.prometheus.targets, metricsPort);
   const docker = new Docker();
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
@@ -23,24 +31,43 @@ async function main(): Promise<void> {
   const cluster = await clusterLabel(clientConnection.workflowService, config.temporal.namespace);
   const swept = await sweepClosedRuns({ docker, client, cluster });
   if (swept.runs > 0) console.log(`sweeper: removed leftovers of ${swept.runs} closed run(s)`);
+  // Scratch files of transfers whose worker died, and unfinished uploads older than an hour (docs/artifacts.md).
+  const store = createStoreFromConfig(config);
+  const hourAgo = new Date(Date.now() - 3600_000);
+  const temporaries = (await sweepScratch(scratchDir(config), hourAgo)) + (await store.sweepTemporaries(hourAgo));
+  if (temporaries > 0) console.log(`sweeper: removed ${temporaries} orphaned artifact temporaries`);
+  const { retention } = artifactSettings(config.file);
+  const schedule = await ensureRetentionSchedule(client, {
+    taskQueue: config.taskQueues.workflows,
+    intervalSeconds: retention.intervalSeconds,
+    maxDeletions: retention.maxDeletions,
+  }).catch((error: unknown) => {
+    // Runs do not depend on it; the next worker start tries again.
+    console.error(`retention schedule ${retentionScheduleId} could not be ensured: ${(error as Error).message}`);
+    return 'unchanged' as const;
+  });
+  if (schedule !== 'unchanged') console.log(`retention schedule ${retentionScheduleId} ${schedule}`);
   const workers = await createConveyorWorkers({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: config.taskQueues.workflows,
     docker,
     cluster,
-    logs: createFsLogStore(path.join(config.dataDir, 'runs')),
+    logs: createLogStoreFromConfig(config),
+    store,
     secrets: createWorkerSecretStore(process.env, path.join(config.dataDir, 'secrets.json')),
     providers: () => config.file.providers,
     apiAddress: `http://${config.api.host}:${config.api.port}`,
     gitCacheDir: path.join(config.dataDir, 'git', 'worker'),
     defaultImage: config.defaultImage,
+    prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
   });
   console.log(`worker ready on task queues ${config.taskQueues.workflows} and ${config.taskQueues.workflows}-docker`);
   const stop = () => workers.forEach((worker) => worker.shutdown());
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await runWorkers(workers);
+  unannounce();
   await clientConnection.close();
   await connection.close();
 }

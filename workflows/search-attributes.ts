@@ -15,6 +15,12 @@ export const triggerKey = defineSearchAttributeKey('ConveyorTrigger', SearchAttr
 export const commitKey = defineSearchAttributeKey('ConveyorCommit', SearchAttributeType.KEYWORD);
 /** The branch the run builds (for a pull request: its head branch). */
 export const branchKey = defineSearchAttributeKey('ConveyorBranch', SearchAttributeType.KEYWORD);
+/** A deployment's service (deployment workflows). */
+export const serviceKey = defineSearchAttributeKey('ConveyorService', SearchAttributeType.KEYWORD);
+/** A deployment's environment. */
+export const environmentKey = defineSearchAttributeKey('ConveyorEnvironment', SearchAttributeType.KEYWORD);
+/** A deployment's state: pending, preparing, deploying, …, complete, rolled_back (DESIGN.md §7). */
+export const deployStateKey = defineSearchAttributeKey('ConveyorDeployState', SearchAttributeType.KEYWORD);
 
 /** Server type names of the search attribute types Conveyor uses. */
 export type SearchAttributeTypeName = 'Keyword' | 'Text' | 'Int' | 'Datetime';
@@ -29,4 +35,7 @@ export const conveyorSearchAttributes: { name: string; type: SearchAttributeType
   triggerKey,
   commitKey,
   branchKey,
+  serviceKey,
+  environmentKey,
+  deployStateKey,
 ].map((key) => ({ name: key.name, type: 'Keyword' }));

@@ -17,6 +17,7 @@ export function printStackAddresses(config: ConveyorConfig): void {
       `(console :${config.s3.consolePort}, bucket ${config.s3.bucket})`,
   );
   console.log(`API and web:   http://${config.api.host}:${config.api.port}`);
+  console.log(`Prometheus:    http://127.0.0.1:${config.prometheus.port} (routers and workers)`);
   console.log(`Data dir:      ${config.dataDir}`);
 }
 
@@ -24,7 +25,7 @@ export function printStackAddresses(config: ConveyorConfig): void {
 export function registerDevCommand(program: Command): void {
   const dev = program
     .command('dev')
-    .description('run the embedded stack (Temporal dev server, MinIO, worker, API server)');
+    .description('run the embedded stack (Temporal dev server, MinIO, Prometheus, worker, API server)');
   dev
     .command('up')
     .description('start the stack, reusing whatever already runs (and restarting what crashed)')
@@ -49,7 +50,7 @@ export function registerDevCommand(program: Command): void {
       for (const service of services) {
         const state = service.up ? 'up' : service.pid ? 'starting or unhealthy' : 'down';
         const pid = service.pid ? `pid ${service.pid}` : '';
-        console.log(`${service.name.padEnd(9)} ${state.padEnd(22)} ${service.address}  ${pid}`);
+        console.log(`${service.name.padEnd(11)} ${state.padEnd(22)} ${service.address}  ${pid}`);
       }
       if (services.some((service) => !service.up)) process.exitCode = 1;
     });

@@ -1,6 +1,6 @@
 /**
  * The control plane's server as a service of the embedded stack (`conveyor dev up` starts it after the worker):
- * `server/main.ts` on 127.0.0.1:$CONVEYOR_API_PORT (docs/control-plane.md).
+ * the compiled `server/main.ts` on 127.0.0.1:$CONVEYOR_API_PORT (docs/control-plane.md).
  */
 import path from 'node:path';
 import type { ConveyorConfig } from '../../workers/config';
@@ -14,13 +14,13 @@ export function apiAddress(config: ConveyorConfig): { host: string; port: number
 /** How to start the server and how to tell it is ready (`/healthz` answers). */
 export function apiServiceSpec(config: ConveyorConfig): ServiceSpec {
   const { host, port } = apiAddress(config);
-  const tsxLoader = `file://${path.join(config.projectRoot, 'node_modules/tsx/dist/loader.mjs')}`;
   // A wildcard address is reached through loopback.
   const probeHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   return {
     name: 'api',
     command: process.execPath,
-    args: ['--import', tsxLoader, path.join(config.projectRoot, 'server/main.ts')],
+    // Compiled like the worker (scripts/build keeps dist/ fresh; bin/conveyor builds it before `dev up` runs).
+    args: [path.join(config.projectRoot, 'dist/server/main.js')],
     ports: [{ host: probeHost, port }],
     ready: () =>
       waitFor(

@@ -11,6 +11,7 @@ import { createS3Client, ensureBucket } from '../../activities/s3';
 import type { ConveyorConfig } from '../../workers/config';
 import { conveyorSearchAttributes } from '../../workflows/search-attributes';
 import { describePollers, pollsEveryQueue } from '../task-queue-pollers';
+import { preparePrometheus, prometheusAnswers } from './prometheus';
 import {
   describePortOwner,
   findTool,
@@ -28,7 +29,7 @@ import {
 import { apiAddress, apiServiceSpec } from './api-service';
 
 /** The stack's services, in start order (stopped in reverse). */
-export const serviceNames = ['temporal', 'minio', 'worker', 'api'] as const;
+export const serviceNames = ['temporal', 'minio', 'prometheus', 'worker', 'api'] as const;
 export type ServiceName = (typeof serviceNames)[number];
 
 /** A service's state as `dev status` reports it. */
@@ -103,6 +104,16 @@ function specs(config: ConveyorConfig): Record<ServiceName, ServiceSpec> {
         await ensureBucket(createS3Client(s3), s3.bucket);
       },
     },
+    prometheus: {
+      name: 'prometheus',
+      command: findTool('prometheus', config.cacheDir),
+      // A getter: the configuration is written when the service starts, not whenever the stack is described.
+      get args() {
+        return preparePrometheus(config);
+      },
+      ports: [{ host: '127.0.0.1', port: config.prometheus.port }],
+      ready: () => waitFor('Prometheus', () => prometheusAnswers(config), 60_000),
+    },
     worker: {
       name: 'worker',
       command: node,
@@ -169,6 +180,7 @@ export async function stackStatus(config: ConveyorConfig): Promise<ServiceStatus
   const addresses: Record<ServiceName, { host: string; port: number } | undefined> = {
     temporal,
     minio: { host: config.s3.endPoint, port: config.s3.port },
+    prometheus: { host: '127.0.0.1', port: config.prometheus.port },
     worker: undefined,
     api: apiAddress(config),
   };

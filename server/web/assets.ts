@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { projectRoot } from '../../config/project-root';
 
 export interface Asset {
   body: Buffer;
@@ -16,8 +17,8 @@ const types: Record<string, string> = {
   '.png': 'image/png',
 };
 
-/** Every file of the assets folder by name. */
-export function loadAssets(dir = path.join(__dirname, 'assets')): Map<string, Asset> {
+/** Every file of the assets folder by name (read from the sources: the compiled server has no copy of them). */
+export function loadAssets(dir = path.join(projectRoot, 'server/web/assets')): Map<string, Asset> {
   const assets = new Map<string, Asset>();
   for (const name of readdirSync(dir)) {
     const type = types[path.extname(name)];

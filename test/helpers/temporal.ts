@@ -8,12 +8,15 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import Docker from 'dockerode';
-import { createFsLogStore, type LogStore } from '../../activities/log-store';
+import type { LogStore } from '../../activities/log-store';
+import type { ArtifactStore } from '../../activities/store/store';
+import type { ArtifactSettings } from '../../config/artifacts-config';
 import { createStaticSecretStore } from '../../activities/secrets';
 import type { ProvidersSettings } from '../../config/providers';
 import { loadConfig } from '../../workers/config';
 import { clusterLabel } from '../../workers/cluster-label';
 import { withConveyorWorkers } from '../../workers/create-workers';
+import { createLogStoreFromConfig } from '../../workers/stores';
 
 // Worker state changes and expected activity failures are noise in test output; errors still show.
 Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -54,8 +57,8 @@ export function uniqueTaskQueue(prefix: string): string {
   return `test-${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
-/** A log store in the data dir, where the CLI reads it too. */
-export const logs: LogStore = createFsLogStore(path.join(config.dataDir, 'runs'));
+/** The configured log store (S3 with the embedded stack), where the CLI reads it too. */
+export const logs: LogStore = createLogStoreFromConfig(config);
 
 /** Runs Conveyor's real workers on `taskQueue` while `body` runs, then shuts them down. */
 export async function withWorkers<T>(
@@ -66,6 +69,10 @@ export async function withWorkers<T>(
     secrets?: Record<string, string>;
     /** The `providers:` settings the workers see (commit statuses, credentials). */
     providers?: () => ProvidersSettings | undefined;
+    /** The artifact store (default: the configured one, the stack's MinIO). */
+    store?: ArtifactStore;
+    scratchDir?: string;
+    artifactSettings?: ArtifactSettings;
   } = {},
 ): Promise<T> {
   const env = await testEnvironment();
@@ -81,6 +88,10 @@ export async function withWorkers<T>(
       secrets: createStaticSecretStore(options.secrets ?? {}),
       cluster: await testCluster(),
       providers: options.providers,
+      store: options.store,
+      scratchDir: options.scratchDir,
+      artifactSettings: options.artifactSettings,
+      prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
     },
     body,
   );
@@ -92,16 +103,24 @@ export async function closeTestEnvironment(): Promise<void> {
   environment = undefined;
 }
 
-/** Containers, volumes and networks carrying a label (`key` or `key=value`), as readable names. */
-export async function leftoversWithLabel(label: string): Promise<string[]> {
+/**
+ * Containers, volumes and networks carrying a label (`key` or `key=value`), as readable names; with `since`, only
+ * those created at or after it (the Docker engine may be shared with other checkouts and older resources).
+ */
+export async function leftoversWithLabel(label: string, since?: Date): Promise<string[]> {
   const filters = { label: [label] };
+  const isRecent = (created: number): boolean => since === undefined || created >= since.getTime() - 1000;
   const containers = await docker.listContainers({ all: true, filters });
   const { Volumes } = await docker.listVolumes({ filters });
   const networks = await docker.listNetworks({ filters });
   return [
-    ...containers.map((container) => `container ${container.Names.join(',')}`),
-    ...(Volumes ?? []).map((volume) => `volume ${volume.Name}`),
-    ...networks.map((network) => `network ${network.Name}`),
+    ...containers
+      .filter((container) => isRecent(container.Created * 1000))
+      .map((container) => `container ${container.Names.join(',')}`),
+    ...(Volumes ?? [])
+      .filter((volume) => isRecent(Date.parse((volume as { CreatedAt?: string }).CreatedAt ?? '')))
+      .map((volume) => `volume ${volume.Name}`),
+    ...networks.filter((network) => isRecent(Date.parse(network.Created))).map((network) => `network ${network.Name}`),
   ];
 }
 

@@ -2,14 +2,13 @@
  * A worker in its own process for crash tests: `node --import tsx worker-entry.ts TASK_QUEUE`. It prints
  * "worker ready" once polling, so the test knows when to go on, and can be killed with SIGKILL mid-step.
  */
-import path from 'node:path';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import Docker from 'dockerode';
-import { createFsLogStore } from '../../activities/log-store';
 import { createStaticSecretStore } from '../../activities/secrets';
 import { clusterLabel } from '../../workers/cluster-label';
 import { loadConfig } from '../../workers/config';
 import { createConveyorWorkers, runWorkers } from '../../workers/create-workers';
+import { createLogStoreFromConfig } from '../../workers/stores';
 
 async function main(): Promise<void> {
   const taskQueue = process.argv[2];
@@ -23,9 +22,10 @@ async function main(): Promise<void> {
     taskQueue,
     docker: new Docker(),
     cluster: await clusterLabel(connection.workflowService, config.temporal.namespace),
-    logs: createFsLogStore(path.join(config.dataDir, 'runs')),
+    logs: createLogStoreFromConfig(config),
     secrets: createStaticSecretStore(JSON.parse(process.env.TEST_SECRETS ?? '{}') as Record<string, string>),
     heartbeatMs: 500,
+    prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
   });
   console.log('worker ready');
   await runWorkers(workers);

@@ -1,0 +1,131 @@
+/**
+ * A step's container: its options (the security defaults of docs/runs.md), and creating it — or adopting the one
+ * an earlier attempt of the same activity left running (docs/architecture.md, "Crash adoption").
+ */
+import type Docker from 'dockerode';
+import { isDockerNotFound, wrapDockerError } from './docker-errors';
+import { ensureWorkspace } from './docker-resources';
+import type { RunStepInput } from './docker-step-types';
+import { DockerUnavailableError, ImageNotFoundError } from './errors';
+import { labels, ownerLabels, workspaceVolumeName } from './names';
+import type { ResolvedStep } from './step-template';
+
+/** The user every step runs as (docs/runs.md: never root). */
+export const stepUser = '1000:1000';
+
+/** The state Docker reports for a container. */
+export type ContainerState = Docker.ContainerInspectInfo['State'];
+
+/** The container a step attempt runs in, and whether an earlier activity attempt had already created it. */
+export interface StepContainer {
+  container: Docker.Container;
+  /** The state found when adopting; undefined for a container this attempt created. */
+  adoptedState?: ContainerState;
+}
+
+/**
+ * Starts the step's container, or adopts the one an earlier attempt of this activity left behind (`retried`: this
+ * is not the activity's first attempt). A created-but-never-started container is started; one that already ran is
+ * not started again: its output is still in its log and its exit code in its state.
+ */
+export async function startOrAdoptContainer(
+  docker: Docker,
+  name: string,
+  input: RunStepInput,
+  step: ResolvedStep,
+  options: { retried: boolean; cluster?: string },
+): Promise<StepContainer> {
+  let container = docker.getContainer(name);
+  const existing = options.retried ? await inspectState(container) : undefined;
+  if (existing) {
+    if (!existing.Running && neverStarted(existing)) await container.start().catch(ignoreAlreadyStarted);
+    return { container, adoptedState: existing };
+  }
+  if (input.prepareWorkspace) {
+    const workspace = { runId: input.runId, job: input.job, jobAttempt: input.jobAttempt, cluster: options.cluster };
+    await ensureWorkspace(docker, workspace).catch((error: unknown) => {
+      throw wrapDockerError(error, `preparing the workspace of job '${input.job}'`);
+    });
+  }
+  container = await createStepContainer(docker, name, input, step, options.cluster);
+  await container.start().catch(ignoreAlreadyStarted);
+  return { container };
+}
+
+/** Whether Docker has never started the container (its StartedAt is the zero time). */
+export function neverStarted(state: ContainerState): boolean {
+  return state.StartedAt.startsWith('0001');
+}
+
+async function createStepContainer(
+  docker: Docker,
+  name: string,
+  input: RunStepInput,
+  step: ResolvedStep,
+  cluster: string | undefined,
+): Promise<Docker.Container> {
+  try {
+    const volume = workspaceVolumeName(input.runId, input.job, input.jobAttempt);
+    return await docker.createContainer(stepContainerOptions(name, input, step, volume, cluster));
+  } catch (error) {
+    if (isDockerNotFound(error) && /no such image/i.test(String((error as Error).message))) {
+      throw new ImageNotFoundError(step.image);
+    }
+    if ((error as { statusCode?: number }).statusCode === 409) return docker.getContainer(name);
+    throw wrapDockerError(error, `creating the container for step '${input.step}'`);
+  }
+}
+
+/** The container of a step: its command, environment, labels and the security defaults of docs/runs.md. */
+export function stepContainerOptions(
+  name: string,
+  input: RunStepInput,
+  step: Pick<ResolvedStep, 'image' | 'script' | 'environment' | 'workingDirectory'>,
+  workspaceVolume: string,
+  cluster?: string,
+): Docker.ContainerCreateOptions {
+  return {
+    name,
+    Image: step.image,
+    Cmd: ['/bin/sh', '-ec', step.script.join('\n')],
+    Entrypoint: [],
+    Env: Object.entries({ ...input.system, ...step.environment }).map(([key, value]) => `${key}=${value}`),
+    WorkingDir: step.workingDirectory,
+    User: stepUser,
+    Labels: {
+      ...ownerLabels(input.runId, cluster),
+      [labels.job]: input.job,
+      [labels.step]: input.step,
+      [labels.attempt]: String(input.attempt),
+    },
+    HostConfig: {
+      // docker-init as PID 1 forwards SIGTERM to the script, so a timeout can end it gracefully.
+      Init: true,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      Privileged: false,
+      PidsLimit: 512,
+      Memory: input.resources.memoryBytes,
+      MemorySwap: input.resources.memoryBytes,
+      NanoCpus: Math.round(input.resources.cpus * 1e9),
+      NetworkMode: input.networkMode,
+      Mounts: [{ Type: 'volume', Source: workspaceVolume, Target: '/workspace' }],
+      LogConfig: { Type: 'json-file', Config: {} },
+    },
+  };
+}
+
+/** The container's state, or undefined when it does not exist. */
+export async function inspectState(container: Docker.Container): Promise<ContainerState | undefined> {
+  try {
+    return (await container.inspect()).State;
+  } catch (error) {
+    if (isDockerNotFound(error)) return undefined;
+    throw wrapDockerError(error, `inspecting container ${container.id}`);
+  }
+}
+
+function ignoreAlreadyStarted(error: unknown): void {
+  if ((error as { statusCode?: number }).statusCode === 304) return;
+  throw error instanceof DockerUnavailableError ? error : wrapDockerError(error, 'starting the container');
+}

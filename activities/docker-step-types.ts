@@ -1,0 +1,49 @@
+/** The `runStep` activity's input and result: plain JSON that crosses Temporal (docs/architecture.md). */
+import type { ExitReason } from './exit-codes';
+
+/** One step attempt, fully resolved by the run workflow. */
+export interface RunStepInput {
+  /** The run's workflow id. */
+  runId: string;
+  job: string;
+  step: string;
+  /** Script attempt (1-based); each gets its own container. */
+  attempt: number;
+  /** Whole-job attempt (1-based, job-level `retry_count`); default 1. */
+  jobAttempt?: number;
+  /** Image template. Image, script, environment and working directory are templates: see step-template.ts. */
+  image: string;
+  script: string[];
+  /** Environment, merged by precedence; values may hold `${secrets.NAME}`. */
+  environment: Record<string, string>;
+  workingDirectory: string;
+  /** Run-time system variables for the templates (`CONVEYOR_RUN_ID`, …); also set in the container. */
+  system: Record<string, string>;
+  /** Seconds before SIGTERM. */
+  timeoutSeconds: number;
+  /** Seconds between SIGTERM and SIGKILL on timeout. */
+  graceSeconds: number;
+  resources: { memoryBytes: number; cpus: number };
+  /** `none`, or the name of the run's isolated network. */
+  networkMode: string;
+  /** Create the workspace volume first when it does not exist yet (the job's first step). */
+  prepareWorkspace?: boolean;
+  /** Remove the workspace volume when the step succeeds (the job's last step): saves the job a round trip. */
+  removeWorkspaceOnSuccess?: boolean;
+  /** Lines of output kept in the result for the workflow (default 20). */
+  tailLines?: number;
+}
+
+/** What a step attempt did. Script failures are results, not exceptions: the workflow decides on retries. */
+export interface RunStepResult {
+  outcome: 'success' | 'failed' | 'timed_out';
+  exitCode: number;
+  reason?: ExitReason;
+  oomKilled: boolean;
+  startedAt: string;
+  finishedAt: string;
+  /** The last lines of output (stdout and stderr interleaved), for the run's status and error messages. */
+  logTail: string[];
+  /** True when this attempt adopted a container started by an earlier, crashed activity attempt. */
+  adopted: boolean;
+}

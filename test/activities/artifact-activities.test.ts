@@ -1,0 +1,256 @@
+/**
+ * The artifact activities against the real Docker engine and both stores (a temp dir, and the stack's MinIO):
+ * workspaces are read and written through Docker's archive API only.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import tar from 'tar-stream';
+import { createArtifactActivities, type ArtifactInput } from '../../activities/artifacts/activities';
+import { ArtifactCatalog, artifactRecordKey } from '../../activities/artifacts/catalog';
+import { contentKey } from '../../activities/store/store';
+import { createTestStore, type TestStore } from '../helpers/stores';
+import { docker } from '../helpers/temporal';
+import { createWorkspace, removeRunResources, runInWorkspace } from '../helpers/workspaces';
+import { Readable } from 'node:stream';
+import path from 'node:path';
+
+const producerScript = `
+mkdir -p out/nested/deeper out/empty
+printf 'hello\\n' > out/nested/deeper/hello.txt
+: > out/zero-bytes
+printf 'spaces and ünïcode\\n' > 'out/a file with spaces ünïcode.txt'
+printf '#!/bin/sh\\necho script ran\\n' > out/run.sh && chmod 755 out/run.sh
+head -c 3000000 /dev/urandom > out/random.bin
+ln -s nested/deeper/hello.txt out/link-to-hello
+echo not-an-artifact > elsewhere.txt
+cd out && find . -type f -exec sha256sum {} + > ../manifest.sha256
+`;
+
+/** Runs an activity with a Temporal activity context; returns its result or the ApplicationFailure it threw. */
+async function run<A, R>(fn: (input: A) => Promise<R>, input: A): Promise<R> {
+  return new MockActivityEnvironment({ heartbeatTimeoutMs: 60_000 }).run(fn, input);
+}
+
+async function failure(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the activity to fail');
+}
+
+/** A tar archive made by hand, for hostile inputs. */
+async function handMadeTar(entries: (Partial<tar.Header> & { name: string; content?: string })[]): Promise<Buffer> {
+  const pack = tar.pack();
+  for (const { content, ...header } of entries) pack.entry(header, content ?? '');
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const chunk of pack) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+for (const kind of ['fs', 's3'] as const) {
+  describe(`artifact activities (${kind} store, real Docker)`, () => {
+    const runId = `run-artifact-activities-${kind}-${randomUUID().slice(0, 8)}`;
+    let subject: TestStore;
+    let activities: ReturnType<typeof createArtifactActivities>;
+    let produced: ArtifactInput;
+    const input = (job: string, artifacts: ArtifactInput[]) => ({ runId, job, artifacts });
+
+    before(async () => {
+      subject = await createTestStore(kind);
+      activities = createArtifactActivities({ store: subject.store, docker, spoolDir: subject.spoolDir });
+      await createWorkspace({ runId, job: 'build' });
+      const made = await runInWorkspace({ runId, job: 'build' }, producerScript);
+      assert.equal(made.exitCode, 0, made.output);
+    });
+    after(async () => {
+      await removeRunResources(runId);
+      await subject.dispose();
+    });
+
+    it('packs the selected files of a workspace into the store and records them', async () => {
+      const result = await run(activities.uploadArtifacts, {
+        runId,
+        pipeline: 'artifact-test',
+        job: 'build',
+        artifacts: [{ name: 'out', paths: ['out', 'manifest.sha256'] }],
+        consumers: ['test'],
+      });
+      const out = result.artifacts.out!;
+      assert.match(out.digest, /^sha256:[0-9a-f]{64}$/);
+      assert.equal(out.files, 6, 'regular files: hello, zero-bytes, spaces, run.sh, random.bin, manifest');
+      assert.equal(out.deduplicated, false);
+      assert.equal(out.bytesWritten, out.size);
+      const catalog = new ArtifactCatalog(subject.store);
+      const record = await catalog.getRecord(artifactRecordKey('artifact-test', runId, 'build', 'out'));
+      assert.equal(record?.digest, out.digest);
+      assert.deepEqual(record?.paths, ['out', 'manifest.sha256']);
+      const references = await catalog.references(out.digest.slice(7));
+      assert.deepEqual(
+        references.map((r) => r.reference.kind === 'job' && r.reference.job),
+        ['test'],
+        'the consumer holds a reference until it finishes',
+      );
+      produced = { name: 'out', producer: 'build', producerRun: runId, pipeline: 'artifact-test', ...out };
+    });
+
+    it('gives the same digest for the same files in another workspace, and writes no content bytes the second time', async () => {
+      // The same files, written at another time into another volume: extracted from the first upload.
+      await run(activities.downloadArtifacts, input('rebuild', [produced]));
+      const again = await run(activities.uploadArtifacts, {
+        runId,
+        pipeline: 'artifact-test',
+        job: 'rebuild',
+        artifacts: [{ name: 'out', paths: ['out', 'manifest.sha256'] }],
+      });
+      assert.equal(again.artifacts.out!.digest, produced.digest);
+      assert.equal(again.artifacts.out!.bytesWritten, 0);
+      assert.equal(again.artifacts.out!.deduplicated, true);
+    });
+
+    it('extracts verified inputs into a fresh workspace at their paths, modes and links intact', async () => {
+      const result = await run(activities.downloadArtifacts, input('test', [produced]));
+      assert.deepEqual(result, { artifacts: 1, files: 6, bytes: produced.size });
+      const check = await runInWorkspace(
+        { runId, job: 'test' },
+        `cd out && sha256sum -c ../manifest.sha256 && ./run.sh && test -d empty && test -L link-to-hello && cat link-to-hello
+         test ! -e ../elsewhere.txt && touch new-file && stat -c '%u:%g %a %n' . run.sh zero-bytes`,
+      );
+      assert.equal(check.exitCode, 0, check.output);
+      assert.match(check.output, /script ran/);
+      assert.match(check.output, /hello/);
+      assert.match(check.output, /1000:1000 755 \.\n1000:1000 755 run\.sh\n1000:1000 644 zero-bytes/);
+    });
+
+    it('fails artifact_missing naming a pattern that matches nothing, publishing nothing', async () => {
+      const error = await failure(
+        run(activities.uploadArtifacts, {
+          runId,
+          pipeline: 'artifact-test',
+          job: 'build',
+          artifacts: [{ name: 'reports', paths: ['out/run.sh', 'reports/**/*.xml'] }],
+        }),
+      );
+      assert.equal(error.type, 'ArtifactMissingError');
+      assert.equal(error.nonRetryable, true);
+      assert.match(error.message, /'reports\/\*\*\/\*\.xml' matched no file/);
+      const record = await new ArtifactCatalog(subject.store).getRecord(
+        artifactRecordKey('artifact-test', runId, 'build', 'reports'),
+      );
+      assert.equal(record, undefined);
+    });
+
+    it('stores nothing for an optional artifact that matches nothing', async () => {
+      const result = await run(activities.uploadArtifacts, {
+        runId,
+        pipeline: 'artifact-test',
+        job: 'build',
+        artifacts: [{ name: 'maybe', paths: ['coverage/**'], optional: true }],
+      });
+      assert.deepEqual(result.artifacts, {});
+    });
+
+    it('refuses a corrupted object before touching the workspace: artifact_corrupted with both digests and the producer', async () => {
+      const hex = produced.digest.slice(7);
+      const original = await readAll(await subject.store.getContent(hex));
+      const flipped = Buffer.from(original);
+      flipped[flipped.length >> 1] = flipped[flipped.length >> 1]! ^ 0xff;
+      await overwriteContent(subject, hex, flipped);
+      try {
+        await createWorkspace({ runId, job: 'corrupted' });
+        const error = await failure(run(activities.downloadArtifacts, input('corrupted', [produced])));
+        assert.equal(error.type, 'ArtifactDigestMismatchError');
+        assert.equal(error.nonRetryable, true);
+        assert.match(error.message, /artifact 'out' of job 'build' is corrupted/);
+        assert.match(error.message, new RegExp(`expected sha256:${hex.slice(0, 16)}`));
+        assert.match(error.message, /integrity check failed for sha256:[0-9a-f]{16}…/);
+        const listing = await runInWorkspace({ runId, job: 'corrupted' }, 'ls -A /workspace | wc -l');
+        assert.equal(listing.output.trim(), '0', 'nothing reached the workspace');
+      } finally {
+        await overwriteContent(subject, hex, original);
+      }
+    });
+
+    const hostile: [string, (Partial<tar.Header> & { name: string; content?: string })[], RegExp][] = [
+      ['an absolute path', [{ name: '/etc/evil', content: 'x' }], /absolute path/],
+      [
+        'a ../ path',
+        [
+          { name: 'ok.txt', content: 'x' },
+          { name: '../escape.txt', content: 'x' },
+        ],
+        /through '\.\.'/,
+      ],
+      ['an escaping symlink', [{ name: 'link', type: 'symlink', linkname: '../../../etc' }], /outside the workspace/],
+      ['a device node', [{ name: 'dev', type: 'character-device', devmajor: 1, devminor: 3 }], /character device/],
+    ];
+    for (const [what, entries, problem] of hostile) {
+      it(`refuses a hand-made archive with ${what}, leaving the workspace unchanged`, async () => {
+        const { digest, size } = await subject.store.putContent(Readable.from([await handMadeTar(entries)]));
+        const job = `hostile-${what.replace(/\W+/g, '-')}`;
+        await createWorkspace({ runId, job });
+        const artifact: ArtifactInput = { ...produced, name: 'evil', digest: `sha256:${digest}`, size, files: 1 };
+        // The good artifact first: even it must not be extracted when another input is refused.
+        const error = await failure(run(activities.downloadArtifacts, input(job, [produced, artifact])));
+        assert.equal(error.type, 'ArtifactUnsafeError');
+        assert.match(error.message, problem);
+        const listing = await runInWorkspace({ runId, job }, 'ls -A /workspace | wc -l');
+        assert.equal(listing.output.trim(), '0');
+      });
+    }
+
+    it('verifies a stored artifact by digest (for deployments), and refuses a wrong size or a missing object', async () => {
+      const ok = await run(activities.verifyArtifact, { digest: produced.digest, size: produced.size });
+      assert.equal(ok.digest, produced.digest);
+      const wrongSize = await failure(run(activities.verifyArtifact, { digest: produced.digest, size: 1 }));
+      assert.equal(wrongSize.type, 'ArtifactDigestMismatchError');
+      const missing = await failure(run(activities.verifyArtifact, { digest: `sha256:${'0'.repeat(64)}` }));
+      assert.equal(missing.type, 'ArtifactMissingError');
+    });
+
+    it('releases the references a run holds', async () => {
+      const { released } = await run(activities.releaseReferences, { runId, digests: [produced.digest] });
+      assert.ok(released >= 1);
+      assert.deepEqual(await new ArtifactCatalog(subject.store).references(produced.digest.slice(7)), []);
+    });
+
+    it('leaves no helper container, scratch file or unfinished upload behind', async () => {
+      const helpers = await docker.listContainers({ all: true, filters: { label: [`conveyor.run=${runId}`] } });
+      assert.deepEqual(
+        helpers.map((c) => c.Names),
+        [],
+      );
+      const leftovers = subject.s3
+        ? (await subject.s3.client.listIncompleteUploadsQuery(subject.s3.bucket, '', '', '', '')).uploads
+        : [];
+      assert.deepEqual(leftovers, []);
+      assert.equal(await subject.store.sweepTemporaries(new Date(Date.now() + 3600_000)), 0);
+    });
+  });
+}
+
+async function readAll(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Replaces a content object's bytes behind the store's back (a disk or bucket corrupting it). */
+async function overwriteContent(subject: TestStore, hex: string, bytes: Buffer): Promise<void> {
+  if (subject.s3) {
+    await subject.s3.client.putObject(subject.s3.bucket, contentKey(hex), bytes, bytes.length);
+    return;
+  }
+  const file = path.join(subject.store.location, contentKey(hex));
+  await chmod(file, 0o644);
+  await writeFile(file, bytes);
+  await chmod(file, 0o444);
+  assert.deepEqual(await readFile(file), bytes);
+}

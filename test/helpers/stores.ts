@@ -1,0 +1,76 @@
+/**
+ * Artifact stores for tests: a fresh temporary directory (fs), or a fresh bucket on the embedded stack's real MinIO
+ * (s3). Each is removed, with everything in it, by `dispose`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { Client as MinioClient } from 'minio';
+import { createS3Client, ensureBucket } from '../../activities/s3';
+import { createFsStore } from '../../activities/store/fs';
+import { createS3Store, type S3StoreOptions } from '../../activities/store/s3';
+import type { ArtifactStore, StoreKind } from '../../activities/store/store';
+import { config } from './temporal';
+
+/** A store under test and how to get rid of it. */
+export interface TestStore {
+  store: ArtifactStore;
+  kind: StoreKind;
+  /** Local scratch directory (S3 upload spools, download spools). */
+  spoolDir: string;
+  /** The MinIO client and bucket (s3 only). */
+  s3?: { client: MinioClient; bucket: string };
+  dispose(): Promise<void>;
+}
+
+/** Creates an empty store of `kind`. */
+export async function createTestStore(
+  kind: StoreKind,
+  options: Partial<Pick<S3StoreOptions, 'partSize' | 'concurrency'>> & { client?: MinioClient; endpoint?: string } = {},
+): Promise<TestStore> {
+  const dir = await mkdtemp(path.join(tmpdir(), `conveyor-store-${kind}-`));
+  const spoolDir = path.join(dir, 'spool');
+  if (kind === 'fs') {
+    return {
+      kind,
+      store: createFsStore(path.join(dir, 'store')),
+      spoolDir,
+      dispose: () => rm(dir, { recursive: true, force: true }),
+    };
+  }
+  const client = options.client ?? createS3Client(config.s3);
+  const bucket = `conveyor-test-${randomUUID().slice(0, 12)}`;
+  await ensureBucket(client, bucket);
+  const store = createS3Store({
+    client,
+    bucket,
+    spoolDir,
+    endpoint: options.endpoint ?? `${config.s3.endPoint}:${config.s3.port}`,
+    partSize: options.partSize,
+    concurrency: options.concurrency,
+  });
+  return {
+    kind,
+    store,
+    spoolDir,
+    s3: { client, bucket },
+    dispose: async () => {
+      await emptyBucket(client, bucket);
+      await client.removeBucket(bucket);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Removes every object and unfinished upload of a bucket. */
+export async function emptyBucket(client: MinioClient, bucket: string): Promise<void> {
+  const names: string[] = [];
+  for await (const item of client.listObjectsV2(bucket, '', true)) {
+    const name = (item as { name?: string }).name;
+    if (name) names.push(name);
+  }
+  for (let i = 0; i < names.length; i += 500) await client.removeObjects(bucket, names.slice(i, i + 500));
+  const page = await client.listIncompleteUploadsQuery(bucket, '', '', '', '');
+  for (const upload of page.uploads) await client.abortMultipartUpload(bucket, upload.key, upload.uploadId);
+}
