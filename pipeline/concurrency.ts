@@ -27,11 +27,13 @@ export function runConcurrencyGroup(
 }
 
 /**
- * The workflow id of a group's coordinator: `concurrency-<readable>-<hash>`. The hash (FNV-1a of the exact name)
- * keeps two names that clean up to the same text apart.
+ * The workflow id of a group's coordinator: `concurrency-<readable>-<hash>`. The hash (FNV-1a of the exact name and
+ * of the task queue) keeps two names that clean up to the same text apart, and groups of different task queues
+ * (stacks sharing a Temporal namespace, tests) apart: a coordinator runs on the queue of the run that started it.
  */
-export function concurrencyGroupWorkflowId(group: string): string {
-  const readable = group
+export function concurrencyGroupWorkflowId(name: string, taskQueue = ''): string {
+  const group = taskQueue ? `${taskQueue}\n${name}` : name;
+  const readable = name
     .replace(/[^a-zA-Z0-9_.-]+/g, '-')
     .replace(/^-+|-+$/g, '')
     .slice(0, 80);

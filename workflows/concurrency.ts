@@ -9,6 +9,7 @@ import {
   ParentClosePolicy,
   setHandler,
   startChild,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { concurrencyGroupWorkflowId } from '../pipeline/concurrency';
@@ -43,7 +44,11 @@ export async function awaitTurn(
     admitted = true;
   });
   setHandler(groupCheckSignal, () => undefined);
-  const ticket = { group: group.group, workflowId: concurrencyGroupWorkflowId(group.group), runId };
+  const ticket = {
+    group: group.group,
+    workflowId: concurrencyGroupWorkflowId(group.group, workflowInfo().taskQueue),
+    runId,
+  };
   const entry: GroupEntry = { runId, cancelInProgress: group.cancelInProgress };
   // Joining must happen even when a cancel arrives meanwhile, so that the group hears of this run.
   await CancellationScope.nonCancellable(() => join(ticket.workflowId, group.group, entry));

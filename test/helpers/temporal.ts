@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import Docker from 'dockerode';
@@ -137,3 +138,14 @@ const quietLogger = {
   warn: (message: string) => console.warn(message),
   error: (message: string) => console.error(message),
 };
+
+/** Terminates every workflow still open on `taskQueue` (coordinators whose workers a test is about to stop). */
+export async function terminateOpenWorkflows(client: Client, taskQueue: string): Promise<void> {
+  const open = client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'` });
+  for await (const workflow of open) {
+    await client.workflow
+      .getHandle(workflow.workflowId, workflow.runId)
+      .terminate('the test that started it has ended')
+      .catch(() => undefined);
+  }
+}

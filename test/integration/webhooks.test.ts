@@ -19,7 +19,7 @@ import {
 } from '../helpers/git';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { StatusReceiver } from '../helpers/status-receiver';
-import { leftoversOf } from '../helpers/temporal';
+import { leftoversOf, terminateOpenWorkflows } from '../helpers/temporal';
 
 const githubSecret = 'gh-webhook-secret';
 const gitlabToken = 'gl-webhook-token';
@@ -146,6 +146,8 @@ describe('webhooks', () => {
     });
   });
   after(async () => {
+    // Concurrency-group coordinators idle out by themselves, but not once this test's workers are gone.
+    if (server) await terminateOpenWorkflows(server.context.client, server.taskQueue);
     await server?.close();
     await receiver?.stop();
     await daemon?.stop();
