@@ -101,6 +101,10 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
           credentials: (url) => credentialsFor(deps.providers?.() ?? config.file.providers, process.env, url),
         }),
         defaultImage: deps.defaultImage ?? defaultStepImage,
+        store,
+        docker: deps.docker,
+        spoolDir: deps.scratchDir ?? scratchDir(config),
+        cluster: deps.cluster,
       }),
       ...createDeploymentActivities({
         docker: deps.docker,

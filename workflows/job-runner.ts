@@ -25,6 +25,7 @@ import {
   uploadJobArtifacts,
   type JobArtifactPlan,
 } from './job-artifacts';
+import { extractJobSource, type JobSourcePlan } from './job-source';
 
 /** What running a job needs from its run. */
 export interface JobInput {
@@ -42,6 +43,8 @@ export interface JobInput {
   source?: RunSource;
   /** Artifacts in and out (docs/artifacts.md); absent when the job has none. */
   artifacts?: JobArtifactPlan;
+  /** The run's source archive to check out (docs/triggers.md); absent when the run has no source. */
+  sourcePlan?: JobSourcePlan;
 }
 
 /**
@@ -96,6 +99,8 @@ async function runJobAttempt(input: JobInput, state: JobState, jobAttempt: numbe
 
 async function runSteps(input: JobInput, state: JobState, jobAttempt: number, workspace: { removed: boolean }) {
   const steps = input.job.steps;
+  // The sources first, then the artifacts of earlier jobs over them.
+  if (!(await extractJobSource(input, state, jobAttempt))) return;
   if (artifactHooks.downloads(input) && !(await downloadJobInputs(input, state, jobAttempt))) return;
   for (const [index, step] of steps.entries()) {
     const stepState = state.steps[index]!;

@@ -127,6 +127,8 @@ export interface PipelineRunStatus {
   source?: RunSource;
   /** The run's one source archive, once the worker has made it. */
   sourceArchive?: SourceArchive;
+  /** Why the run has no source archive although it has a source (its checking-out jobs fail with it). */
+  sourceError?: string;
   /** While the run waits for its turn in a concurrency group: the group. */
   waitingFor?: string;
   /** How many jobs are in each state (runs started before this field existed lack it). */

@@ -46,6 +46,7 @@ import { failureMessage, runResult, statusPage } from './run-result';
 import { statusKey } from './search-attributes';
 import { childWorkflowId } from './workflow-ids';
 import { afterRun, beforeJobs, describeOutcome, releaseTurn } from './run-source';
+import { jobSourcePlan, releaseRunSource } from './job-source';
 
 /** Why and how the run is stopping early, as the run's timer and cancellation request report it. */
 interface RunStop {
@@ -121,6 +122,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
     if (artifactHooks.releases(status)) {
       await CancellationScope.nonCancellable(() => releaseRunReferences(runId, status, input.options));
     }
+    await CancellationScope.nonCancellable(() => releaseRunSource(runId, status, input.options));
     // The group's next run starts only once this one's containers are gone.
     await releaseTurn(preamble);
   }
@@ -187,8 +189,10 @@ async function runJobs(
       job,
       networkName: job.network === 'isolated' ? networkName : undefined,
       options: input.options,
-  await afterRun(input, runId, status.status, describeOutcome(status));
+      trigger: input.trigger,
+      ...(input.source ? { source: input.source } : {}),
       artifacts: planJobArtifacts(pipeline, job, status.jobs),
+      sourcePlan: jobSourcePlan(status),
     };
     Object.assign(status.jobs[name]!, { status: 'running', startedAt: new Date().toISOString() });
     const scope = new CancellationScope();

@@ -7,6 +7,7 @@ import type { createCommitStatusActivities, CommitState } from '../activities/so
 import { runConcurrencyGroup } from '../pipeline/concurrency';
 import type { PipelineRunInput, PipelineRunStatus, RunStatus } from './pipeline-run-messages';
 import { awaitTurn, leaveGroup, type GroupTicket } from './concurrency';
+import { archiveRunSource } from './job-source';
 
 type CommitStatusActivities = ReturnType<typeof createCommitStatusActivities>;
 
@@ -27,11 +28,17 @@ export async function beforeJobs(
   if (input.source) status.source = input.source;
   const group = runConcurrencyGroup(input.pipeline, input.source, input.trigger);
   await reportCommitStatus(input, runId, 'pending', group ? `Waiting for its turn in ${group.group}` : 'Running');
-  if (!group) return { admitted: true };
+  if (!group) {
+    await archiveRunSource(input, status, runId);
+    return { admitted: true };
+  }
   status.waitingFor = group.group;
   const { ticket, admitted } = await awaitTurn(group, runId, stopped);
   status.waitingFor = undefined;
-  if (admitted) await reportCommitStatus(input, runId, 'pending', 'Running');
+  if (admitted) {
+    await reportCommitStatus(input, runId, 'pending', 'Running');
+    await archiveRunSource(input, status, runId);
+  }
   return { admitted, ticket };
 }
 

@@ -213,6 +213,13 @@ export class GitRepositories {
     return out.split('\0').filter(Boolean);
   }
 
+  /** How many files (blobs and links) the commit's tree holds. */
+  async countFiles(repository: string, commit: string): Promise<number> {
+    const directory = await this.directory(repository);
+    const out = await git(['ls-tree', '-r', '-z', '--name-only', commit], 'listing files', { cwd: directory });
+    return out.split('\0').filter(Boolean).length;
+  }
+
   /** A tar stream of the commit's tree (`git archive`); it fails if git does. */
   async archive(repository: string, commit: string, signal?: AbortSignal): Promise<Readable> {
     const directory = await this.directory(repository);

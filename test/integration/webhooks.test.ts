@@ -164,6 +164,8 @@ describe('webhooks', () => {
     assert.equal(await finished(runId), 'success');
     const lines = await runLines(runId);
     assert.ok(lines.includes(`event=push pr= branch=main commit=${change.after}`), lines.join('\n'));
+    // The job's /workspace holds the pushed commit's files, from the run's source archive.
+    assert.ok(lines.includes('version=1.1.0'), lines.join('\n'));
     await receiver.waitFor((statuses) => statuses.some((s) => s.sha === change.after && s.state === 'success'));
     const statuses = receiver.forCommit(change.after);
     assert.deepEqual(
