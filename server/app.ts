@@ -23,6 +23,7 @@ import type { ServerContext } from './context';
 import { HttpError, type ErrorBody } from './http-errors';
 import { deploymentRoutes } from './routes/deployments';
 import { healthRoutes } from './routes/health';
+import { hookRoutes } from './routes/hooks';
 import { metricsRoutes } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
 import { runPageRoutes } from './routes/run-pages';
@@ -42,6 +43,7 @@ export const routeAreas: RouteArea[] = [
   runRoutes,
   deploymentRoutes,
   slackRoutes,
+  hookRoutes,
   webRoutes,
   runPageRoutes,
 ];

@@ -60,6 +60,10 @@ async function main(): Promise<void> {
     logs: createLogStoreFromConfig(config),
     store,
     secrets: createWorkerSecretStore(process.env, path.join(config.dataDir, 'secrets.json')),
+    providers: () => config.file.providers,
+    apiAddress: `http://${config.api.host}:${config.api.port}`,
+    gitCacheDir: path.join(config.dataDir, 'git', 'worker'),
+    defaultImage: config.defaultImage,
     prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
   });
   console.log(`worker ready on task queues ${config.taskQueues.workflows} and ${config.taskQueues.workflows}-docker`);
