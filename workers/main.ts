@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     store,
     secrets: createWorkerSecretStore(process.env, path.join(config.dataDir, 'secrets.json')),
     prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
+    client,
   });
   console.log(`worker ready on task queues ${config.taskQueues.workflows} and ${config.taskQueues.workflows}-docker`);
   const stop = () => workers.forEach((worker) => worker.shutdown());

@@ -3,3 +3,4 @@ export { pipelineRun } from './pipeline-run';
 export { pipelineJob } from './pipeline-job';
 export { deployment } from './deployment';
 export { artifactRetention } from './artifact-retention';
+export { investigation } from './investigation';

@@ -20,6 +20,7 @@ export const networkUnreachable: CauseModule = {
     'econnrefused',
     'getaddrinfo',
     'no route to host',
+    'bad address',
   ],
   weight: 74,
   prior: () => 0.15,

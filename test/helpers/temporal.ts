@@ -88,6 +88,7 @@ export async function withWorkers<T>(
       scratchDir: options.scratchDir,
       artifactSettings: options.artifactSettings,
       prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
+      client: env.client,
     },
     body,
   );
