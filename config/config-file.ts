@@ -15,6 +15,7 @@ import { reportSchemaIssues } from '../pipeline/schema-issues';
 import { readYaml } from '../pipeline/yaml-source';
 import { artifactsConfigSchema, retentionPoliciesConfigSchema } from './artifacts-config';
 import { accessSchema } from './access';
+import { investigationsSchema } from './investigations';
 import { slackSchema } from './slack';
 
 /**
@@ -32,6 +33,7 @@ export const configFileSchema = z
     retention_policies: retentionPoliciesConfigSchema.optional(),
     access: accessSchema.optional(),
     slack: slackSchema.optional(),
+    investigations: investigationsSchema.optional(),
   })
   .meta({ title: 'Conveyor configuration', description: 'conveyor.config.yml' });
 

@@ -1,29 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AlertBodyError, normaliseAlerts } from '../../../investigate/alerts';
-
-/** An Alertmanager webhook body for `count` alerts of one group. */
-export function alertmanagerBody(alertname: string, count: number, severity = 'critical') {
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="${alertname}"}`,
-    status: 'firing',
-    receiver: 'conveyor',
-    groupLabels: { alertname },
-    commonLabels: { alertname, severity, environment: 'production' },
-    commonAnnotations: { summary: `${alertname} is firing` },
-    externalURL: 'http://alertmanager.local',
-    alerts: Array.from({ length: count }, (_, index) => ({
-      status: 'firing',
-      labels: { alertname, severity, environment: 'production', instance: `host-${index}` },
-      annotations: {},
-      startsAt: '2026-11-23T22:00:00Z',
-      endsAt: '0001-01-01T00:00:00Z',
-      generatorURL: `http://prometheus.local/graph?g0.expr=${index}`,
-      fingerprint: `f${index}`,
-    })),
-  };
-}
+import { alertmanagerBody } from '../../helpers/alerts';
 
 describe('alert intake', () => {
   it("normalises Alertmanager's webhook: one signal per alert, one fingerprint per group", () => {
