@@ -48,12 +48,7 @@ export function registerIncidentCommands(program: Command): void {
     .option('--pipeline <name>', "only this pipeline's incidents")
     .option('--json', 'print the incidents as JSON')
     .action(async (flags: { open?: boolean; pipeline?: string; json?: boolean }) => {
-      const [, { listIncidents, incidentLine }, { createStoreFromConfig }] = await load();
-      const { loadConfig } = await import('../../workers/config.js');
-      const rows = await listIncidents(createStoreFromConfig(loadConfig()), flags);
-      if (flags.json) return console.log(JSON.stringify(rows));
-      if (rows.length === 0) console.log('no incidents match');
-      for (const row of rows) console.log(incidentLine(row));
+      await printIncidents(flags, Boolean(flags.json));
     });
   incidents
     .command('search')
@@ -61,12 +56,7 @@ export function registerIncidentCommands(program: Command): void {
     .argument('<text>', 'what to look for')
     .option('--json', 'print the incidents as JSON')
     .action(async (text: string, flags: { json?: boolean }) => {
-      const [, { listIncidents, incidentLine }, { createStoreFromConfig }] = await load();
-      const { loadConfig } = await import('../../workers/config.js');
-      const rows = await listIncidents(createStoreFromConfig(loadConfig()), { text });
-      if (flags.json) return console.log(JSON.stringify(rows));
-      if (rows.length === 0) console.log('no incidents match');
-      for (const row of rows) console.log(incidentLine(row));
+      await printIncidents({ text }, Boolean(flags.json));
     });
   incidents
     .command('show')
@@ -107,6 +97,16 @@ export function registerIncidentCommands(program: Command): void {
         console.log(flags.json ? JSON.stringify(view) : `${id} resolved: ${flags.cause}`);
       });
     });
+}
+
+/** Prints the incidents of the index that pass `filters`, one line each or as JSON. */
+async function printIncidents(filters: { open?: boolean; pipeline?: string; text?: string }, json: boolean) {
+  const [, { listIncidents, incidentLine }, { createStoreFromConfig }] = await load();
+  const { loadConfig } = await import('../../workers/config.js');
+  const rows = await listIncidents(createStoreFromConfig(loadConfig()), filters);
+  if (json) return console.log(JSON.stringify(rows));
+  if (rows.length === 0) console.log('no incidents match');
+  for (const row of rows) console.log(incidentLine(row));
 }
 
 /** The incident for a terminal: a header, then the RCA, Problem and Plan reports. */
