@@ -16,6 +16,7 @@ import { readYaml } from '../pipeline/yaml-source';
 import { artifactsConfigSchema, retentionPoliciesConfigSchema } from './artifacts-config';
 import { accessSchema } from './access';
 import { providersSchema } from './providers';
+import { investigationsSchema } from './investigations';
 import { slackSchema } from './slack';
 import { temporalSectionSchema } from './temporal-connection';
 
@@ -36,6 +37,7 @@ export const configFileSchema = z
     slack: slackSchema.optional(),
     temporal: temporalSectionSchema.optional(),
     providers: providersSchema.optional(),
+    investigations: investigationsSchema.optional(),
   })
   .meta({ title: 'Conveyor configuration', description: 'conveyor.config.yml' });
 
