@@ -9,7 +9,7 @@
  * consumed per stream (the offsets map holds, per stream, the last chunk number read).
  */
 import type { Client as MinioClient } from 'minio';
-import type { LogRecord, LogStore, LogWriter } from './log-store';
+import { maxLogReadBytes, type LogRecord, type LogStore, type LogWriter } from './log-store';
 import { slug } from './names';
 
 /** Options of the S3 log store. */
@@ -20,6 +20,11 @@ export interface S3LogStoreOptions {
   flushMs?: number;
   /** Flush early once this many bytes are buffered (default 1 MiB). */
   maxChunkBytes?: number;
+  /**
+   * A writer's first chunk goes out this soon after its first line, in ms (default 100): a step's first line is what
+   * a user waits for after `conveyor run`; later chunks keep the `flushMs` pace.
+   */
+  firstFlushMs?: number;
 }
 
 const chunkPattern = /^(\d{10})\.jsonl$/;
@@ -29,6 +34,7 @@ export function createS3LogStore(options: S3LogStoreOptions): LogStore {
   const { client, bucket } = options;
   const flushMs = options.flushMs ?? 1000;
   const maxChunkBytes = options.maxChunkBytes ?? 1024 * 1024;
+  const firstFlushMs = options.firstFlushMs ?? 100;
   const runPrefix = (runId: string) => `logs/${slug(runId)}/`;
 
   async function* listChunks(runId: string): AsyncIterable<{ stream: string; seq: number; key: string }> {
@@ -42,14 +48,16 @@ export function createS3LogStore(options: S3LogStoreOptions): LogStore {
     }
   }
 
-  async function readChunk(key: string): Promise<LogRecord[]> {
+  async function readChunk(key: string): Promise<{ records: LogRecord[]; bytes: number }> {
     const chunks: Buffer[] = [];
     for await (const chunk of await client.getObject(bucket, key)) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks)
+    const body = Buffer.concat(chunks);
+    const records = body
       .toString('utf8')
       .split('\n')
       .filter((line) => line !== '')
       .map((line) => JSON.parse(line) as LogRecord);
+    return { records, bytes: body.length };
   }
 
   return {
@@ -91,6 +99,7 @@ export function createS3LogStore(options: S3LogStoreOptions): LogStore {
       };
       const timer = setInterval(() => void flush(), flushMs);
       timer.unref();
+      let firstFlush: NodeJS.Timeout | undefined;
 
       return {
         write(record) {
@@ -98,9 +107,14 @@ export function createS3LogStore(options: S3LogStoreOptions): LogStore {
           buffer.push(line);
           bufferedBytes += line.length;
           if (bufferedBytes >= maxChunkBytes) void flush();
+          else if (!firstFlush) {
+            firstFlush = setTimeout(() => void flush(), firstFlushMs);
+            firstFlush.unref();
+          }
         },
         async close() {
           clearInterval(timer);
+          clearTimeout(firstFlush);
           // The store may be briefly unreachable: a few more tries before the lines are given up.
           for (let tries = 0; tries < 5; tries += 1) {
             await flush();
@@ -121,10 +135,15 @@ export function createS3LogStore(options: S3LogStoreOptions): LogStore {
       // Streams in name order, chunks in number order: the order the fs store reads its files in.
       fresh.sort((a, b) => (a.stream === b.stream ? a.seq - b.seq : a.stream < b.stream ? -1 : 1));
       const records: LogRecord[] = [];
+      let bytes = 0;
       for (const chunk of fresh) {
         // Chunks of a stream are written one after the other; stop at a gap rather than skip a late one.
         if (chunk.seq !== (offsets.get(chunk.stream) ?? -1) + 1) continue;
-        records.push(...(await readChunk(chunk.key)));
+        // A reader catching up on a large log gets it in batches of bounded size (`more`: call again).
+        if (bytes >= maxLogReadBytes) return { records, offsets, more: true };
+        const read = await readChunk(chunk.key);
+        records.push(...read.records);
+        bytes += read.bytes;
         offsets.set(chunk.stream, chunk.seq);
       }
       return { records, offsets };

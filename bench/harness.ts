@@ -5,16 +5,17 @@
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { createFsLogStore } from '../activities/log-store';
+import { runOutcome } from '../client/runs';
 import type { JobModel, PipelineModel, StepModel } from '../pipeline/model';
 import { job, pipeline, step } from '../test/helpers/models';
 import { seededRandom } from '../test/helpers/seeded-random';
 import { loadConfig } from '../workers/config';
 import { withConveyorWorkers } from '../workers/create-workers';
-import type { PipelineRunStatus, RunOptions } from '../workflows/pipeline-run-messages';
+import { statusQuery, type PipelineRunStatus, type RunOptions } from '../workflows/pipeline-run-messages';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
@@ -66,10 +67,14 @@ export async function connectBench() {
   });
   const logs = createFsLogStore(path.join(config.dataDir, 'runs'));
 
-  /** Runs `model` with workers on a fresh task queue; returns its id, status and wall time. */
+  /**
+   * Runs `model` with workers on a fresh task queue; returns its id, status and wall time. `during` may act on the
+   * run while it runs (cancel it, …).
+   */
   async function runOnce(
     model: PipelineModel,
     options: RunOptions = { graceSeconds: 2 },
+    during?: (handle: WorkflowHandle, runId: string) => Promise<void>,
   ): Promise<{ runId: string; status: PipelineRunStatus; ms: number }> {
     const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
     const runId = `run-bench-${taskQueue}`;
@@ -78,11 +83,14 @@ export async function connectBench() {
       { connection: nativeConnection, namespace: config.temporal.namespace, taskQueue, docker, logs, workflowBundle },
       () =>
         timed(async () => {
-          status = (await client.workflow.execute('pipelineRun', {
+          const handle = await client.workflow.start('pipelineRun', {
             taskQueue,
             workflowId: runId,
             args: [{ pipeline: model, vars: {}, trigger: 'bench', options }],
-          })) as PipelineRunStatus;
+          });
+          await during?.(handle, runId);
+          // A cancelled run has no result: its final state comes from the status query.
+          status = await runOutcome(handle).catch(() => handle.query(statusQuery));
         }),
     );
     return { runId, status: status!, ms };

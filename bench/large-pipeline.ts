@@ -5,7 +5,7 @@
  * the children's, and the wall time. Needs the embedded stack.
  * Run: `npx tsx bench/large-pipeline.ts [jobs] [modes]` where modes is `child,inline` (default both).
  */
-import { estimatedInlineEvents } from '../workflows/pipeline-run';
+import { estimatedInlineEvents } from '../workflows/job-placement';
 import { benchPipeline, connectBench, median, ms, randomDag } from './harness';
 
 async function main(): Promise<void> {

@@ -8,6 +8,7 @@
 import { Command, CommanderError } from 'commander';
 import { conveyorVersion } from '../config/project-root';
 import { CliError } from './cli-error';
+import { registerArtifactsCommand } from './commands/artifacts';
 import { registerCancelCommand } from './commands/cancel';
 import { registerDeployCommand } from './commands/deploy';
 import { registerDevCommand } from './commands/dev';
@@ -43,6 +44,7 @@ registerDeployCommand(program);
 registerDevCommand(program);
 registerServeCommand(program);
 registerTokenCommand(program);
+registerArtifactsCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {

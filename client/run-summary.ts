@@ -29,6 +29,11 @@ function describeJobFailure(job: JobState): string {
       return `was killed by a signal (exit code ${job.exitCode})`;
     case 'run_timed_out':
       return 'was stopped by the run timeout';
+    case 'artifact_missing':
+    case 'artifact_corrupted':
+    case 'artifact_unsafe':
+    case 'store_full':
+      return `failed (${job.reason}): ${job.message ?? 'see conveyor status'}`;
     default:
       return `exited with code ${job.exitCode}`;
   }
@@ -54,6 +59,13 @@ export function toJsonSummary(runId: string, status: PipelineRunStatus): Record<
             attempts: step.attempts,
             exitCode: step.exitCode ?? null,
           })),
+          // Digests and sizes of what the job stored (docs/artifacts.md).
+          artifacts: Object.fromEntries(
+            Object.entries(job.artifacts ?? {}).map(([artifact, { digest, size, files }]) => [
+              artifact,
+              { digest, size, files },
+            ]),
+          ),
         },
       ]),
     ),

@@ -2,10 +2,11 @@
  * The client's view of runs: live status (the run's `status` query, enriched with each running job's steps from
  * its child workflow), the definition a run was started with, and listing from Temporal visibility.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import {
   jobStatusQuery,
+  pipelineFailedType,
   statusQuery,
   type PipelineRunInput,
   type PipelineRunStatus,
@@ -17,8 +18,13 @@ import { RunNotFoundError } from './run-errors';
 export async function fetchRunStatus(client: Client, runId: string): Promise<PipelineRunStatus> {
   const handle = client.workflow.getHandle(runId);
   const description = await describeRun(client, runId);
-  if (description.status.name === 'COMPLETED') return (await handle.result()) as PipelineRunStatus;
-  const status = await handle.query(statusQuery);
+  const state = description.status.name;
+  if (state === 'COMPLETED' || state === 'FAILED') {
+    // A finished run's status is its result (or the details of its PipelineFailed failure): no worker needed.
+    const final = await runOutcome(handle).catch(() => undefined);
+    if (final) return final;
+  }
+  const status = await queryAllPages(handle);
   await Promise.all(
     Object.values(status.jobs).map(async (job) => {
       if (!job.workflowId || (job.status !== 'running' && job.status !== 'retrying')) return;
@@ -36,8 +42,43 @@ export async function fetchRunStatus(client: Client, runId: string): Promise<Pip
       }
     }),
   );
-  if (description.status.name !== 'RUNNING')
-    status.status = description.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
+  if (state !== 'RUNNING') status.status = state === 'CANCELLED' ? 'cancelled' : 'failed';
+  return status;
+}
+
+/**
+ * Waits for a run to end and returns its final status: the result of a run that succeeded (or, for runs started
+ * before failed pipelines failed their workflow, one that failed), or the details of a failed pipeline's
+ * `PipelineFailed` failure. Anything else — a cancel, a terminate — is rethrown.
+ */
+export async function runOutcome(handle: WorkflowHandle): Promise<PipelineRunStatus> {
+  try {
+    return (await handle.result()) as PipelineRunStatus;
+  } catch (error) {
+    const status = failedPipelineStatus(error);
+    if (status) return status;
+    throw error;
+  }
+}
+
+/** The run status a failed pipeline's workflow failure carries, if `error` is that failure. */
+export function failedPipelineStatus(error: unknown): PipelineRunStatus | undefined {
+  if (!(error instanceof WorkflowFailedError)) return undefined;
+  const cause = error.cause;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== pipelineFailedType) return undefined;
+  return cause.details?.[0] as PipelineRunStatus | undefined;
+}
+
+/** Every page of a run's `status` query, merged into one status. */
+async function queryAllPages(handle: WorkflowHandle): Promise<PipelineRunStatus> {
+  const status = await handle.query(statusQuery);
+  for (let next = status.nextOffset; next !== undefined;) {
+    const page = await handle.query(statusQuery, { offset: next });
+    Object.assign(status.jobs, page.jobs);
+    next = page.nextOffset;
+  }
+  delete status.nextOffset;
+  delete status.partial;
   return status;
 }
 

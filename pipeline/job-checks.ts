@@ -49,6 +49,30 @@ export function checkJob(
     for (const [name, artifact] of Object.entries(job.artifacts))
       checkArtifact(artifact, [...path, 'artifacts', name], collector);
   }
+  if (Array.isArray(job.artifacts_from)) checkArtifactsFrom(job, path, collector);
+}
+
+/** `artifacts_from` may only name jobs this one depends on: their artifacts are the only ones it can receive. */
+function checkArtifactsFrom(
+  job: Record<string, unknown>,
+  path: readonly PathSegment[],
+  collector: DiagnosticCollector,
+) {
+  const dependencies = [job.depends_on, job.needs].flatMap((value) =>
+    typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v) => typeof v === 'string') : [],
+  );
+  (job.artifacts_from as unknown[]).forEach((name, index) => {
+    if (typeof name !== 'string' || dependencies.includes(name)) return;
+    collector.error({
+      code: 'unknown_dependency',
+      problem: `artifacts_from names '${name}', which this job does not depend on`,
+      path: [...path, 'artifacts_from', index],
+      hint:
+        dependencies.length > 0
+          ? `receive artifacts only from jobs in needs/depends_on (${dependencies.join(', ')}), or add '${name}' there`
+          : `add '${name}' to needs/depends_on, or remove it from artifacts_from`,
+    });
+  });
 }
 
 function checkArtifact(artifact: unknown, path: PathSegment[], collector: DiagnosticCollector): void {

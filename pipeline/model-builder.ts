@@ -3,6 +3,7 @@ import type { JobDeclaration, JobInstance } from './job-expansion';
 import { parseMemorySize } from './memory-size';
 import type { ArtifactModel, JobModel, PipelineModel, StepModel } from './model';
 import { escapeTemplateText } from './variable-template';
+import { normaliseRetentionPolicy } from './retention-policy';
 import { limits, type JobInput, type PipelineHeaderInput, type StepInput } from './schema';
 
 /** Inputs for building the model once every check has passed. */
@@ -24,7 +25,7 @@ export function buildPipelineModel({ header, declarations, runtime, defaultImage
       ...new Set(declaration.dependencies.flatMap((dependency) => expandedNames.get(dependency.name) ?? [])),
     ];
     for (const instance of declaration.instances) {
-      jobs.push(buildJob(declaration, instance, dependsOn, { header, runtime, defaultImage }));
+      jobs.push(buildJob(declaration, instance, dependsOn, { header, runtime, defaultImage, expandedNames }));
     }
   }
   const pipeline: PipelineModel = {
@@ -37,6 +38,8 @@ export function buildPipelineModel({ header, declarations, runtime, defaultImage
   if (header.concurrency) pipeline.maxParallel = header.concurrency.max_parallel;
   if (header.triggers) pipeline.triggers = header.triggers;
   if (header.deploy) pipeline.deploy = header.deploy;
+  if (header.artifacts?.retention)
+    pipeline.artifactRetention = header.artifacts.retention.map(normaliseRetentionPolicy);
   return pipeline;
 }
 
@@ -44,8 +47,14 @@ function buildJob(
   declaration: JobDeclaration,
   instance: JobInstance,
   dependsOn: string[],
-  context: { header: PipelineHeaderInput; runtime: Readonly<Record<string, string>>; defaultImage: string },
+  context: {
+    header: PipelineHeaderInput;
+    runtime: Readonly<Record<string, string>>;
+    defaultImage: string;
+    expandedNames: ReadonlyMap<string, string[]>;
+  },
 ): JobModel {
+  const { expandedNames } = context;
   const input: JobInput = instance.input;
   const job: JobModel = {
     name: instance.name,
@@ -66,11 +75,13 @@ function buildJob(
       const when = context.header.artifacts?.when ?? 'on_success';
       if (typeof artifact === 'string') return { name, paths: [artifact], when };
       if (Array.isArray(artifact)) return { name, paths: [...artifact], when };
-      return {
+      const model: ArtifactModel = {
         name,
         paths: typeof artifact.paths === 'string' ? [artifact.paths] : [...artifact.paths],
         when: artifact.when ?? when,
       };
+      if (artifact.optional) model.optional = true;
+      return model;
     }),
     steps: input.steps.map((step) => buildStep(step, input.image ?? context.defaultImage, context)),
   };
@@ -78,6 +89,10 @@ function buildJob(
   if (instance.matrix) job.matrix = { ...instance.matrix };
   if (declaration.strategy) job.strategy = { ...declaration.strategy };
   if (input.deploy) job.deploy = input.deploy;
+  if (input.artifacts_from) {
+    // Named as written; a matrix job stands for all its expansions, like in needs.
+    job.artifactsFrom = [...new Set(input.artifacts_from.flatMap((name) => expandedNames.get(name) ?? []))];
+  }
   return job;
 }
 

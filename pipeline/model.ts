@@ -6,6 +6,8 @@
  * workflow argument and be recorded in history.
  */
 
+import type { RetentionPolicy } from './retention-policy';
+
 /** A problem found in a pipeline file, located precisely enough for an editor to jump to it. */
 export interface Diagnostic {
   /** Stable machine-readable code, e.g. `unknown_dependency` (see docs/pipeline-syntax.md). */
@@ -54,6 +56,8 @@ export interface ArtifactModel {
   /** Workspace-relative paths or globs. */
   paths: string[];
   when: 'on_success' | 'always';
+  /** May match nothing; then nothing is stored (otherwise that fails the job with `artifact_missing`). */
+  optional?: boolean;
 }
 
 /** A job after matrix expansion. */
@@ -79,6 +83,8 @@ export interface JobModel {
   /** `isolated` (a per-run network, the default) or `none`. */
   network: 'isolated' | 'none';
   artifacts: ArtifactModel[];
+  /** The (expanded) dependencies whose artifacts this job receives; undefined means all of them. */
+  artifactsFrom?: string[];
   steps: StepModel[];
   /** How the expansions of a matrix job run together; present only on matrix expansions. */
   strategy?: MatrixStrategyModel;
@@ -118,4 +124,6 @@ export interface PipelineModel {
   triggers?: TriggerModel[];
   /** Deployment targets, as written (variables resolved). */
   deploy?: Record<string, unknown>;
+  /** The pipeline's own artifact retention policies (`artifacts.retention`), normalised. */
+  artifactRetention?: RetentionPolicy[];
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { retentionPoliciesSchema } from './retention-policy';
 import { durationSchema } from './duration-schema';
 import { formatMemorySize, parseMemorySize } from './memory-size';
 
@@ -107,11 +108,17 @@ export const artifactSchema = z
       z.strictObject({
         paths: pathsSchema,
         when: z.enum(['on_success', 'always']).optional().meta({ default: 'on_success' }),
+        optional: z.boolean().optional().meta({
+          description: 'May match nothing (then nothing is stored); else that fails the job.',
+          default: false,
+        }),
       }),
     ],
-    { error: 'expected a path or glob, a list of them, or {paths, when}' },
+    { error: 'expected a path or glob, a list of them, or {paths, when, optional}' },
   )
-  .meta({ description: 'Workspace-relative path or glob, a list of them, or {paths, when: on_success|always}.' });
+  .meta({
+    description: 'Workspace-relative path or glob, a list of them, or {paths, when: on_success|always, optional}.',
+  });
 
 const matrixValueSchema = z.union([z.string(), z.number(), z.boolean()], {
   error: 'matrix values must be strings, numbers or booleans',
@@ -166,6 +173,10 @@ export const jobSchema = z
     if: conditionSchema.optional(),
     conditional: conditionSchema.optional().meta({ description: 'Alias of if.' }),
     artifacts: z.record(z.string(), artifactSchema).optional().meta({ description: 'Files handed to dependents.' }),
+    artifacts_from: z
+      .array(z.string())
+      .optional()
+      .meta({ description: 'Which dependencies to receive artifacts from (default: all of them; [] for none).' }),
     matrix: matrixSchema.optional(),
     resources: z
       .strictObject({
@@ -231,7 +242,12 @@ const pipelineFields = {
     .optional()
     .meta({ description: 'Defaults for every step’s retry_count and retry_on.' }),
   artifacts: z
-    .strictObject({ when: z.enum(['on_success', 'always']).optional() })
+    .strictObject({
+      when: z.enum(['on_success', 'always']).optional(),
+      retention: retentionPoliciesSchema
+        .optional()
+        .meta({ description: 'Retention policies for this pipeline’s artifacts, before the configured ones.' }),
+    })
     .optional()
     .meta({ description: 'Defaults for every job’s artifacts.' }),
   triggers: z.array(triggerSchema).optional(),

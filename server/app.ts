@@ -51,8 +51,7 @@ export async function buildServer(
 ): Promise<FastifyInstance> {
   const app = Fastify({
     logger: options.logger ?? false,
-    // Request logs show method, URL and status; headers (tokens, cookies) are never logged.
-    disableRequestLogging: false,
+    // Request logs show method, URL and status; headers (tokens, cookies) are never logged (server/serve.ts).
     bodyLimit: 2 * 1024 * 1024,
   });
   app.setValidatorCompiler(validatorCompiler);

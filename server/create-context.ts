@@ -1,5 +1,5 @@
 /** Wires a {@link ServerContext} from the process configuration and a Temporal client (main and tests). */
-import { access, constants } from 'node:fs/promises';
+import { access, constants, mkdir } from 'node:fs/promises';
 import type { Client } from '@temporalio/client';
 import type { LogStore } from '../activities/log-store';
 import { createS3Client } from '../activities/s3';
@@ -38,8 +38,16 @@ export function createServerContext(options: ContextOptions): ServerContext {
         await client.connection.workflowService.getSystemInfo({});
       },
       store: async () => {
+        if (config.store.kind === 'fs') {
+          // The store creates its directory on first write; ready means it can.
+          await mkdir(config.store.dir, { recursive: true })
+            .then(() => access(config.store.dir, constants.W_OK))
+            .catch(() => {
+              throw new Error(`the store directory ${config.store.dir} is not writable`);
+            });
+          return;
+        }
         if (!(await s3.bucketExists(config.s3.bucket))) throw new Error(`bucket '${config.s3.bucket}' does not exist`);
-        await access(config.dataDir, constants.W_OK);
       },
     },
     temporalUiUrl: (workflowId) => temporalUiUrl(config, workflowId),

@@ -6,7 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ConveyorConfig } from '../workers/config';
 import type { PipelineRunStatus } from '../workflows/pipeline-run-messages';
 import { fetchRunStatus } from '../client/runs';
@@ -27,6 +27,7 @@ export class ServerMetrics {
   /** Runs that closed at or after this instant have not all been observed yet. */
   private watermark = new Date();
   private readonly seen = new Map<string, number>();
+  private rendered?: { at: number; text: Promise<string> };
 
   readonly runsStarted = new Counter({
     name: 'conveyor_runs_started_total',
@@ -91,9 +92,7 @@ export class ServerMetrics {
   constructor(
     private readonly client: Client,
     private readonly config: ConveyorConfig,
-  ) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'conveyor_server_' });
-  }
+  ) {}
 
   /** Adds figures refreshed with the others. */
   addSource(source: MetricsSource): void {
@@ -126,9 +125,21 @@ export class ServerMetrics {
     return this.refreshing;
   }
 
-  /** The metrics as Prometheus text. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  /**
+   * The metrics as Prometheus text, rendered at most once per `maxAgeMs` (default 1 s): rendering runs every
+   * collector (process figures read /proc), and the figures from Temporal change only every refresh anyway.
+   */
+  text(maxAgeMs = 1000): Promise<string> {
+    const now = performance.now();
+    if (!this.rendered || now - this.rendered.at > maxAgeMs) {
+      const text = this.registry.metrics();
+      this.rendered = { at: now, text };
+      // A failed render is not kept.
+      text.catch(() => {
+        if (this.rendered?.text === text) this.rendered = undefined;
+      });
+    }
+    return this.rendered.text;
   }
 
   private async collect(): Promise<void> {

@@ -15,6 +15,15 @@ import type { JobState, RunOptions, StepState } from './pipeline-run-messages';
 import { resourceActivities, stepActivities } from './activity-proxies';
 import { startDeadline } from './deadline';
 import { retryDelaySeconds, shouldRetryStep } from './retry';
+import {
+  artifactHooks,
+  downloadJobInputs,
+  isHopelessArtifactReason,
+  keepsWorkspaceForArtifacts,
+  releaseJobInputs,
+  uploadJobArtifacts,
+  type JobArtifactPlan,
+} from './job-artifacts';
 
 /** What running a job needs from its run. */
 export interface JobInput {
@@ -26,6 +35,8 @@ export interface JobInput {
   /** The run's isolated network, when the job uses one. */
   networkName?: string;
   options?: RunOptions;
+  /** Artifacts in and out (docs/artifacts.md); absent when the job has none. */
+  artifacts?: JobArtifactPlan;
 }
 
 /**
@@ -46,7 +57,8 @@ export async function runJob(input: JobInput, state: JobState): Promise<void> {
       state.finishedAt = new Date().toISOString();
     }
     // Retrying the whole job cannot fix a missing image or a configuration mistake.
-    const hopeless = state.reason === 'image_not_found' || state.reason === 'configuration';
+    const hopeless =
+      state.reason === 'image_not_found' || state.reason === 'configuration' || isHopelessArtifactReason(state.reason);
     if (state.status === 'success' || hopeless || jobAttempt > job.retryCount) return;
     state.status = 'retrying';
     await sleep(retryDelaySeconds(jobAttempt, backoff, Math.random()) * 1000);
@@ -73,11 +85,13 @@ async function runJobAttempt(input: JobInput, state: JobState, jobAttempt: numbe
     if (!workspace.removed) {
       await CancellationScope.nonCancellable(() => resources.removeWorkspace({ runId, job: job.name, jobAttempt }));
     }
+    if (artifactHooks.downloads(input)) await CancellationScope.nonCancellable(() => releaseJobInputs(input));
   }
 }
 
 async function runSteps(input: JobInput, state: JobState, jobAttempt: number, workspace: { removed: boolean }) {
   const steps = input.job.steps;
+  if (artifactHooks.downloads(input) && !(await downloadJobInputs(input, state, jobAttempt))) return;
   for (const [index, step] of steps.entries()) {
     const stepState = state.steps[index]!;
     const placement = { first: index === 0, last: index === steps.length - 1 };
@@ -92,8 +106,13 @@ async function runSteps(input: JobInput, state: JobState, jobAttempt: number, wo
         message: stepState.message,
       });
       for (const rest of state.steps.slice(index + 1)) rest.status = 'skipped';
+      if (artifactHooks.uploads(input, 'failed')) await uploadJobArtifacts(input, state, jobAttempt, 'failed');
       return;
     }
+  }
+  // Stored before the job is marked success; a failed upload fails the job.
+  if (artifactHooks.uploads(input, 'success') && !(await uploadJobArtifacts(input, state, jobAttempt, 'success'))) {
+    return;
   }
   state.status = 'success';
 }
@@ -134,7 +153,7 @@ async function runStepWithRetries(
             resources: job.resources,
             networkMode: job.network === 'none' || !input.networkName ? 'none' : input.networkName,
             prepareWorkspace: placement.first,
-            removeWorkspaceOnSuccess: placement.last,
+            removeWorkspaceOnSuccess: placement.last && !keepsWorkspaceForArtifacts(job),
           },
         ],
       );

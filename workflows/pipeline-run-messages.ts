@@ -6,6 +6,7 @@
 import { defineQuery } from '@temporalio/workflow';
 import type { PipelineModel } from '../pipeline/model';
 import type { ExitReason } from '../activities/exit-codes';
+import type { JobArtifact } from '../activities/artifacts/activities';
 
 /** Tunables of a run. Every duration is an input (STYLE.md 10) so tests can use seconds. */
 export interface RunOptions {
@@ -56,7 +57,15 @@ export type JobReason =
   | 'run_timed_out'
   | 'fail_fast'
   /** The job's child workflow was terminated (`temporal workflow terminate`). */
-  | 'terminated';
+  | 'terminated'
+  /** Artifacts (docs/artifacts.md): a declared path matched nothing, or an input object is gone. */
+  | 'artifact_missing'
+  /** An input artifact does not hash to its digest, even fetched again. */
+  | 'artifact_corrupted'
+  /** An input archive holds an entry that must not be extracted (or an output one that must not be packed). */
+  | 'artifact_unsafe'
+  /** The artifact store is at its critical level and refuses new content. */
+  | 'store_full';
 
 /** One step of a job, as the run sees it. */
 export interface StepState {
@@ -92,23 +101,49 @@ export interface JobState {
   startedAt?: string;
   finishedAt?: string;
   steps: StepState[];
+  /** The artifacts the job stored, by name: digests and sizes only (docs/artifacts.md). */
+  artifacts?: Record<string, JobArtifact>;
 }
 
 /** The overall outcome of a run. */
 export type RunStatus = 'running' | 'success' | 'failed' | 'cancelled';
 
-/** What the `status` query and the workflow result return. */
+/**
+ * What the `status` query and the workflow result return (and, for a failed run, the details of its
+ * `PipelineFailed` failure). Bounded in size (workflows/run-result.ts): a large run's result holds counts and the
+ * jobs that did not succeed; its status comes by page.
+ */
 export interface PipelineRunStatus {
   pipeline: string;
   status: RunStatus;
   startedAt: string;
   finishedAt?: string;
-  /** Jobs by name, in the pipeline's declaration order. */
+  /** Jobs by name, in the pipeline's declaration order (all of them, unless `partial`). */
   jobs: Record<string, JobState>;
+  /** How many jobs are in each state (runs started before this field existed lack it). */
+  counts?: Partial<Record<JobStatus, number>>;
+  /** How many jobs the run has. */
+  totalJobs?: number;
+  /** True when `jobs` holds only some of the run's jobs (a summary, or one page of the status). */
+  partial?: boolean;
+  /** The `offset` of the status query's next page, when there is one. */
+  nextOffset?: number;
 }
 
-/** Live state of a run: job states, steps, attempts, exit codes and times. */
-export const statusQuery = defineQuery<PipelineRunStatus>('status');
+/** Which page of a run's status the `status` query returns: jobs from `offset` (default 0), at most `limit`. */
+export interface StatusPageRequest {
+  offset?: number;
+  limit?: number;
+}
+
+/**
+ * Live state of a run: job states, steps, attempts, exit codes and times. Without a request it returns the first
+ * page, which is every job unless the run is very large; follow `nextOffset` for the rest.
+ */
+export const statusQuery = defineQuery<PipelineRunStatus, [StatusPageRequest?]>('status');
+
+/** The failure type of a run whose pipeline failed; its details hold the run's result (a `PipelineRunStatus`). */
+export const pipelineFailedType = 'PipelineFailed';
 
 /** Live state of one job run as a `pipelineJob` child workflow: its steps, attempts, exit codes and times. */
 export const jobStatusQuery = defineQuery<JobState>('jobStatus');

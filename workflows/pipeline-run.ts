@@ -9,11 +9,13 @@
  * scope at the end.
  */
 import {
+  ApplicationFailure,
   CancellationScope,
   ChildWorkflowCancellationType,
   ChildWorkflowFailure,
   condition,
   isCancellation,
+  patched,
   setHandler,
   sleep,
   startChild,
@@ -27,9 +29,12 @@ import type { FinishedJob } from '../pipeline/job-condition';
 import type { JobModel } from '../pipeline/model';
 import { RunScheduler, type SchedulerDecision } from '../pipeline/run-scheduler';
 import { resourceActivities } from './activity-proxies';
+import { decideJobsInline } from './job-placement';
 import { runJob, type JobInput } from './job-runner';
+import { artifactHooks, planJobArtifacts, releaseRunReferences } from './job-artifacts';
 import { pipelineJob } from './pipeline-job';
 import {
+  pipelineFailedType,
   statusQuery,
   type JobReason,
   type JobState,
@@ -37,21 +42,9 @@ import {
   type PipelineRunStatus,
   type RunStatus,
 } from './pipeline-run-messages';
+import { failureMessage, runResult, statusPage } from './run-result';
 import { statusKey } from './search-attributes';
 import { childWorkflowId } from './workflow-ids';
-
-/**
- * Jobs run inline in this workflow — fewer round trips, and the status query shows their steps live — unless the
- * pipeline is so large that this history would grow past this many events; then each job runs as a `pipelineJob`
- * child workflow and adds only a few events here (bench/large-pipeline.ts measures both).
- */
-export const inlineEventBudget = 10_000;
-
-/** About how many history events a pipeline's jobs add when run inline: a job timer, ~6 events per step attempt. */
-export function estimatedInlineEvents(jobs: readonly JobModel[]): number {
-  const stepAttempts = (job: JobModel) => job.steps.reduce((sum, step) => sum + 1 + step.retryCount, 0);
-  return jobs.reduce((sum, job) => sum + (2 + 6 * stepAttempts(job)) * (1 + job.retryCount), 0);
-}
 
 /** Why and how the run is stopping early, as the run's timer and cancellation request report it. */
 interface RunStop {
@@ -60,11 +53,18 @@ interface RunStop {
   cancellation?: unknown;
 }
 
-/** Runs a pipeline to completion and returns every job's outcome. */
+/** A failed pipeline fails its workflow (with the run's result as details) instead of completing it. */
+export const failedRunPatch = 'conveyor-failed-run-fails-workflow';
+
+/**
+ * Runs a pipeline to completion. Returns the run's result when it succeeds; a failed pipeline fails the workflow
+ * with a `PipelineFailed` application failure whose details hold the result, and a cancelled one is cancelled.
+ */
 export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunStatus> {
   const { pipeline } = input;
   const runId = workflowInfo().workflowId;
   const resources = resourceActivities();
+  const inline = decideJobsInline(pipeline.jobs, input.options?.inlineEventBudget);
 
   const status: PipelineRunStatus = {
     pipeline: pipeline.name,
@@ -72,7 +72,7 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
     startedAt: new Date().toISOString(),
     jobs: Object.fromEntries(pipeline.jobs.map((job) => [job.name, initialJobState(job, input)])),
   };
-  setHandler(statusQuery, () => status);
+  setHandler(statusQuery, (request) => statusPage(status, request));
   const setRunStatus = (value: RunStatus) => {
     status.status = value;
     upsertSearchAttributes([{ key: statusKey, value }]);
@@ -102,11 +102,14 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
       if (!isCancellation(error)) throw error;
     }
     // The loop itself is never cancelled: it cancels jobs itself, so cleanup jobs can still run after a stop.
-    await CancellationScope.nonCancellable(() => runJobs(input, status, networkName, stop));
+    await CancellationScope.nonCancellable(() => runJobs(input, status, { networkName, inline }, stop));
   } finally {
     timer.cancel();
     // Cleanup must happen even when the run was cancelled.
     await CancellationScope.nonCancellable(() => resources.cleanupRun({ runId }));
+    if (artifactHooks.releases(status)) {
+      await CancellationScope.nonCancellable(() => releaseRunReferences(runId, status, input.options));
+    }
   }
 
   const jobs = Object.values(status.jobs);
@@ -118,7 +121,16 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
   }
   const failed = stop.reason === 'run_timed_out' || jobs.some((job) => job.status === 'failed');
   setRunStatus(failed ? 'failed' : 'success');
-  return status;
+  const result = runResult(status);
+  if (failed && patched(failedRunPatch)) {
+    throw ApplicationFailure.create({
+      type: pipelineFailedType,
+      message: failureMessage(status),
+      nonRetryable: true,
+      details: [result],
+    });
+  }
+  return result;
 }
 
 function initialJobState(job: JobModel, input: PipelineRunInput): JobState {
@@ -131,7 +143,7 @@ function initialJobState(job: JobModel, input: PipelineRunInput): JobState {
 async function runJobs(
   input: PipelineRunInput,
   status: PipelineRunStatus,
-  networkName: string | undefined,
+  { networkName, inline }: { networkName: string | undefined; inline: boolean },
   stop: RunStop,
 ): Promise<void> {
   const { pipeline } = input;
@@ -149,7 +161,6 @@ async function runJobs(
   // An error that is not a Temporal failure is a bug in workflow code: rethrown from the loop, it fails the
   // workflow task (retried until the code is fixed) instead of vanishing in a promise nobody awaits.
   let bug: unknown;
-  const inline = estimatedInlineEvents(pipeline.jobs) <= (input.options?.inlineEventBudget ?? inlineEventBudget);
   const graceSeconds = input.options?.cleanupGraceSeconds ?? 300;
 
   const start = (name: string) => {
@@ -161,6 +172,7 @@ async function runJobs(
       job,
       networkName: job.network === 'isolated' ? networkName : undefined,
       options: input.options,
+      artifacts: planJobArtifacts(pipeline, job, status.jobs),
     };
     Object.assign(status.jobs[name]!, { status: 'running', startedAt: new Date().toISOString() });
     const scope = new CancellationScope();

@@ -88,17 +88,23 @@ export interface UploadArtifactsInput {
   retention?: RetentionPolicy[];
 }
 
-/** One uploaded artifact, as the run's status shows it, plus what the upload cost. */
-export interface UploadedArtifact extends StoredArtifact {
-  /** Content bytes written to the store: 0 when identical content was already there. */
-  bytesWritten: number;
-  deduplicated: boolean;
-}
-
 /** What a job's status records about one of its artifacts: the summary, and how to read it. */
 export interface StoredArtifact extends ArtifactSummary {
   /** Present when not `none`. */
   compression?: ArtifactCompression;
+}
+
+/** An artifact in a job's state: where it came from too (a re-run carries it over from an earlier run). */
+export interface JobArtifact extends StoredArtifact {
+  /** The run whose job produced it. */
+  run: string;
+}
+
+/** One uploaded artifact, as the run's status shows it, plus what the upload cost. */
+export interface UploadedArtifact extends JobArtifact {
+  /** Content bytes written to the store: 0 when identical content was already there. */
+  bytesWritten: number;
+  deduplicated: boolean;
 }
 
 /** Result of `uploadArtifacts`: by name; an optional artifact that matched nothing is absent. */
@@ -197,7 +203,7 @@ export function createArtifactActivities(deps: ArtifactActivityDeps) {
             const context = { artifact: artifact.name, producer: input.job };
             try {
               const stored = await uploadOne(input, artifact, state, (bases) => workspaceEntries(container, bases));
-              state.done[artifact.name] = stored ? toUploaded(stored) : null;
+              state.done[artifact.name] = stored ? toUploaded(stored, input.runId) : null;
             } catch (error) {
               throw classifyArtifactError(error, context);
             }
@@ -446,8 +452,9 @@ export async function verifyStoredArtifact(
 /** Thrown inside an upload when an optional artifact matched nothing: nothing is stored for it. */
 class EmptyOptionalArtifact extends Error {}
 
-function toUploaded(stored: StoredArchive): UploadedArtifact {
+function toUploaded(stored: StoredArchive, run: string): UploadedArtifact {
   const uploaded: UploadedArtifact = {
+    run,
     digest: formatDigest(stored.digest),
     size: stored.size,
     files: stored.contents.files,

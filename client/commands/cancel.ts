@@ -1,6 +1,5 @@
 /** `conveyor cancel RUN`: cancel a run; its containers are killed and removed, its jobs end `cancelled`. */
 import type { Command } from 'commander';
-import { CliError } from '../cli-error';
 
 /** Registers `conveyor cancel`. */
 export function registerCancelCommand(program: Command): void {
@@ -11,20 +10,21 @@ export function registerCancelCommand(program: Command): void {
     .option('--no-wait', 'return as soon as the cancellation is requested')
     .action(async (runId: string, flags: { wait: boolean }) => {
       // Loaded here, not at the top, so `conveyor --help` never loads the Temporal client (docs/runs.md#start-up).
-      const [{ withClient }, { describeRun }] = await Promise.all([import('../temporal.js'), import('../runs.js')]);
+      const [{ withClient }, { requestCancel }] = await Promise.all([
+        import('../temporal.js'),
+        import('../run-control.js'),
+      ]);
       await withClient(async (client) => {
-        const description = await describeRun(client, runId);
-        if (description.status.name !== 'RUNNING') {
-          throw new CliError(`run '${runId}' is not running (it is ${description.status.name.toLowerCase()})`);
-        }
-        const handle = client.workflow.getHandle(runId);
-        await handle.cancel();
+        await requestCancel(client, runId);
         if (!flags.wait) {
           console.log(`cancellation of ${runId} requested`);
           return;
         }
         // The run ends once every job has killed and removed its containers.
-        await handle.result().catch(() => undefined);
+        await client.workflow
+          .getHandle(runId)
+          .result()
+          .catch(() => undefined);
         console.log(`run ${runId} cancelled`);
       });
     });

@@ -20,6 +20,7 @@ export function registerRerunCommand(program: Command): void {
     .option('--detach', 'start the run and print its id without waiting')
     .option('--json', 'print a JSON summary as the last line of output')
     .action(async (runId: string, flags: RerunFlags) => {
+      // Loaded here, not at the top, so `conveyor --help` loads none of this (docs/runs.md#start-up).
       const [{ withClient }, { rerunInput }, { startAndFollow }] = await Promise.all([
         import('../temporal.js'),
         import('../run-control.js'),

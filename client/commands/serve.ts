@@ -1,6 +1,5 @@
 /** `conveyor serve`: the control plane's HTTP server (API, Slack, web view, /metrics) in the foreground. */
 import type { Command } from 'commander';
-import { loadConfig } from '../../workers/config';
 import { CliError } from '../cli-error';
 
 /** Registers `conveyor serve`. */
@@ -19,7 +18,11 @@ export function registerServeCommand(program: Command): void {
         }
         env.CONVEYOR_API_PORT = flags.port;
       }
-      const { serve } = await import('../../server/serve.js');
+      // Loaded here, not at the top, so `conveyor --help` loads none of this (docs/runs.md#start-up).
+      const [{ serve }, { loadConfig }] = await Promise.all([
+        import('../../server/serve.js'),
+        import('../../workers/config.js'),
+      ]);
       await serve(loadConfig(env)).catch((error: unknown) => {
         throw new CliError((error as Error).message);
       });

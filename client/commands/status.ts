@@ -30,6 +30,14 @@ export function registerStatusCommand(program: Command): void {
             const reason = step.reason && step.status !== 'success' ? ` (${step.reason})` : '';
             console.log(`    ${step.name}: ${step.status}${exit}${attempts}${reason}`);
           }
+          for (const [artifact, stored] of Object.entries(job.artifacts ?? {})) {
+            console.log(
+              `    artifact ${artifact}: ${stored.digest.slice(0, 19)}… ${stored.size} bytes, ${stored.files} files`,
+            );
+          }
+          if (job.status === 'failed' && job.message && job.reason?.startsWith('artifact_')) {
+            console.log(`    ${job.message}`);
+          }
         }
       });
     });

@@ -4,17 +4,25 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { createTokenInFile, revokeTokenInFile, TokenConfigError } from '../../config/access-tokens';
-import { loadConfig, type ConveyorConfig } from '../../workers/config';
+import type { ConveyorConfig } from '../../workers/config';
 import { CliError } from '../cli-error';
+
+/** Loaded when a token command runs, not at start-up, so `conveyor --help` stays fast (docs/runs.md#start-up). */
+const load = async () => {
+  const [tokens, { loadConfig }] = await Promise.all([
+    import('../../config/access-tokens.js'),
+    import('../../workers/config.js'),
+  ]);
+  return { ...tokens, config: loadConfig() };
+};
 
 /** The file tokens are written to: the configuration file in use, else a new one in the data dir. */
 function tokenFile(config: ConveyorConfig): string {
   return config.configFile ?? path.join(config.dataDir, 'conveyor.config.yml');
 }
 
-function asCliError(error: unknown): never {
-  if (error instanceof TokenConfigError) throw new CliError(error.message);
+function asCliError(error: unknown, tokenConfigError: new (...args: never[]) => Error): never {
+  if (error instanceof tokenConfigError) throw new CliError(error.message);
   throw error;
 }
 
@@ -27,14 +35,14 @@ export function registerTokenCommand(program: Command): void {
     .argument('<user>', 'the user the token acts as')
     .option('--description <text>', 'what the token is for, e.g. "laptop" or "ci"')
     .option('--json', 'print {id, user, token, file} as JSON')
-    .action((user: string, flags: { description?: string; json?: boolean }) => {
-      const config = loadConfig();
+    .action(async (user: string, flags: { description?: string; json?: boolean }) => {
+      const { config, createTokenInFile, TokenConfigError } = await load();
       const file = tokenFile(config);
       let created: { token: string; id: string };
       try {
         created = createTokenInFile(file, user, flags.description);
       } catch (error) {
-        asCliError(error);
+        asCliError(error, TokenConfigError);
       }
       if (flags.json) {
         console.log(JSON.stringify({ id: created.id, user, token: created.token, file }));
@@ -49,8 +57,9 @@ export function registerTokenCommand(program: Command): void {
     .command('list')
     .description('list tokens (ids, users, dates; never the tokens)')
     .option('--json', 'print the tokens as JSON')
-    .action((flags: { json?: boolean }) => {
-      const tokens = loadConfig().file.access?.tokens ?? [];
+    .action(async (flags: { json?: boolean }) => {
+      const { config } = await load();
+      const tokens = config.file.access?.tokens ?? [];
       const rows = tokens.map(({ id, user, created, description }) => ({ id, user, created, description }));
       if (flags.json) {
         console.log(JSON.stringify(rows));
@@ -65,13 +74,13 @@ export function registerTokenCommand(program: Command): void {
     .command('revoke')
     .description('remove a token; requests with it are refused from then on')
     .argument('<id>', 'the token id (tok_…), as token list shows it')
-    .action((id: string) => {
-      const config = loadConfig();
+    .action(async (id: string) => {
+      const { config, revokeTokenInFile, TokenConfigError } = await load();
       try {
         const user = revokeTokenInFile(tokenFile(config), id);
         console.log(`revoked ${id} of ${user}`);
       } catch (error) {
-        asCliError(error);
+        asCliError(error, TokenConfigError);
       }
     });
 }

@@ -150,8 +150,15 @@ export const runRoutes: RouteArea = async (plainApp, { context }) => {
       const matches = (record: LogRecord) =>
         (!job || record.job === job) && (!step || record.step === step) && (!only || record.stream === only);
       if (follow !== '1' && follow !== 'true') {
-        const { records } = await context.logs.read(runId);
-        return reply.send({ records: chronological(records.filter(matches)) });
+        const records: LogRecord[] = [];
+        let offsets = new Map<string, number>();
+        for (let more = true; more;) {
+          const read = await context.logs.read(runId, offsets);
+          records.push(...read.records.filter(matches));
+          offsets = read.offsets;
+          more = read.more === true;
+        }
+        return reply.send({ records: chronological(records) });
       }
       return followLogs(context, request, reply, runId, matches);
     },
@@ -229,6 +236,8 @@ async function followLogs(
       const batch = chronological(read.records.filter(matches));
       const cursor = encodeCursor(offsets);
       batch.forEach((record, index) => stream.send('log', record, index === batch.length - 1 ? cursor : undefined));
+      // A store that returned a bounded batch has more at once: read on without waiting.
+      if (read.more) continue;
       if (ended) {
         stream.send('end', { runId });
         break;

@@ -1,6 +1,7 @@
 /** Running a pipeline model on the real dev server with real workers, for workflow tests. */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
+import { runOutcome } from '../../client/runs';
 import type { PipelineModel } from '../../pipeline/model';
 import type { PipelineRunStatus, RunOptions } from '../../workflows/pipeline-run-messages';
 import { docker, testEnvironment, uniqueTaskQueue, withWorkers } from './temporal';
@@ -18,17 +19,19 @@ export async function runPipeline(
   const runId = `run-test-${taskQueue}`;
   const status = await withWorkers(
     taskQueue,
-    () =>
-      env.client.workflow.execute('pipelineRun', {
+    async () => {
+      const handle = await env.client.workflow.start('pipelineRun', {
         taskQueue,
         workflowId: runId,
         args: [
           { pipeline: model, vars: options.vars ?? {}, trigger: 'test', options: options.runOptions ?? fastOptions },
         ],
-      }),
+      });
+      return runResult(handle);
+    },
     { secrets: options.secrets },
   );
-  return { runId, status: status as PipelineRunStatus };
+  return { runId, status };
 }
 
 /** Whether two jobs of a run were running at the same moment. */
@@ -38,9 +41,9 @@ export function overlapped(status: PipelineRunStatus, a: string, b: string): boo
   return x.startedAt < y.finishedAt && y.startedAt < x.finishedAt;
 }
 
-/** The final status of a run, once it has ended. */
-export async function runResult(handle: WorkflowHandle): Promise<PipelineRunStatus> {
-  return (await handle.result()) as PipelineRunStatus;
+/** The final status of a run once it has ended, whether it succeeded or its pipeline failed (a Failed workflow). */
+export function runResult(handle: WorkflowHandle): Promise<PipelineRunStatus> {
+  return runOutcome(handle);
 }
 
 /** Waits until a container of the run whose step label is `stepName` is running; returns its id. */

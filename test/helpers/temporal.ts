@@ -9,6 +9,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import Docker from 'dockerode';
 import type { LogStore } from '../../activities/log-store';
+import type { ArtifactStore } from '../../activities/store/store';
+import type { ArtifactSettings } from '../../config/artifacts-config';
 import { createStaticSecretStore } from '../../activities/secrets';
 import { loadConfig } from '../../workers/config';
 import { clusterLabel } from '../../workers/cluster-label';
@@ -61,7 +63,14 @@ export const logs: LogStore = createLogStoreFromConfig(config);
 export async function withWorkers<T>(
   taskQueue: string,
   body: () => Promise<T>,
-  options: { heartbeatMs?: number; secrets?: Record<string, string> } = {},
+  options: {
+    heartbeatMs?: number;
+    secrets?: Record<string, string>;
+    /** The artifact store (default: the configured one, the stack's MinIO). */
+    store?: ArtifactStore;
+    scratchDir?: string;
+    artifactSettings?: ArtifactSettings;
+  } = {},
 ): Promise<T> {
   const env = await testEnvironment();
   return withConveyorWorkers(
@@ -75,6 +84,9 @@ export async function withWorkers<T>(
       heartbeatMs: options.heartbeatMs,
       secrets: createStaticSecretStore(options.secrets ?? {}),
       cluster: await testCluster(),
+      store: options.store,
+      scratchDir: options.scratchDir,
+      artifactSettings: options.artifactSettings,
       prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
     },
     body,
@@ -87,16 +99,24 @@ export async function closeTestEnvironment(): Promise<void> {
   environment = undefined;
 }
 
-/** Containers, volumes and networks carrying a label (`key` or `key=value`), as readable names. */
-export async function leftoversWithLabel(label: string): Promise<string[]> {
+/**
+ * Containers, volumes and networks carrying a label (`key` or `key=value`), as readable names; with `since`, only
+ * those created at or after it (the Docker engine may be shared with other checkouts and older resources).
+ */
+export async function leftoversWithLabel(label: string, since?: Date): Promise<string[]> {
   const filters = { label: [label] };
+  const isRecent = (created: number): boolean => since === undefined || created >= since.getTime() - 1000;
   const containers = await docker.listContainers({ all: true, filters });
   const { Volumes } = await docker.listVolumes({ filters });
   const networks = await docker.listNetworks({ filters });
   return [
-    ...containers.map((container) => `container ${container.Names.join(',')}`),
-    ...(Volumes ?? []).map((volume) => `volume ${volume.Name}`),
-    ...networks.map((network) => `network ${network.Name}`),
+    ...containers
+      .filter((container) => isRecent(container.Created * 1000))
+      .map((container) => `container ${container.Names.join(',')}`),
+    ...(Volumes ?? [])
+      .filter((volume) => isRecent(Date.parse((volume as { CreatedAt?: string }).CreatedAt ?? '')))
+      .map((volume) => `volume ${volume.Name}`),
+    ...networks.filter((network) => isRecent(Date.parse(network.Created))).map((network) => `network ${network.Name}`),
   ];
 }
 

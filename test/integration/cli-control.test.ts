@@ -3,13 +3,13 @@
  * embedded stack's worker.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { delay } from '../../client/dev/processes';
 import { conveyor, lastJsonLine } from '../helpers/cli';
-import { docker, leftoversOf } from '../helpers/temporal';
+import { config, docker, leftoversOf } from '../helpers/temporal';
 
 let dir = '';
 
@@ -17,6 +17,20 @@ interface Summary {
   runId: string;
   status: string;
   jobs: Record<string, { status: string; reason: string | null; steps: { name: string; attempts: number }[] }>;
+}
+
+/** Gives the stack's worker a secret (its data dir's secrets.json, re-read on each lookup); returns the undo. */
+async function addWorkerSecret(name: string, value: string): Promise<() => Promise<void>> {
+  const file = path.join(config.dataDir, 'secrets.json');
+  const before = await readFile(file, 'utf8').catch(() => undefined);
+  const secrets = before ? (JSON.parse(before) as Record<string, string>) : {};
+  await writeFile(file, JSON.stringify({ ...secrets, [name]: value }));
+  return async () => {
+    const now = JSON.parse(await readFile(file, 'utf8')) as Record<string, string>;
+    delete now[name];
+    if (before === undefined && Object.keys(now).length === 0) await rm(file, { force: true });
+    else await writeFile(file, JSON.stringify(now));
+  };
 }
 
 async function pipelineFile(name: string, lines: string[]): Promise<string> {
@@ -64,6 +78,22 @@ describe('run control commands', () => {
     ]);
     const oneStep = await conveyor(['logs', runId, 'build/compile', '--stream', 'stderr']);
     assert.equal(oneStep.stdout, 'warning\n');
+    // A wrong selector or stream is an error that lists what is valid, not an empty output.
+    const noJob = await conveyor(['logs', runId, 'biuld']);
+    assert.equal(noJob.code, 2);
+    assert.equal(
+      noJob.stderr,
+      `conveyor: run '${runId}' has no job 'biuld' (did you mean 'build'?); its jobs are: build\n`,
+    );
+    const noStep = await conveyor(['logs', runId, 'build/lnk']);
+    assert.equal(noStep.code, 2);
+    assert.equal(
+      noStep.stderr,
+      `conveyor: job 'build' of run '${runId}' has no step 'lnk' (did you mean 'link'?); its steps are: compile, link\n`,
+    );
+    const badStream = await conveyor(['logs', runId, '--stream', 'stdlog']);
+    assert.equal(badStream.code, 2);
+    assert.match(badStream.stderr, /argument 'stdlog' is invalid\. Allowed choices are stdout, stderr\./);
 
     const listed = await conveyor(['list', '--pipeline', 'described', '--json']);
     assert.equal(listed.code, 0, listed.stderr);
@@ -111,7 +141,9 @@ describe('run control commands', () => {
     assert.equal(status.jobs.long?.status, 'cancelled');
   });
 
-  it('rerun --failed reuses the successful jobs and runs the failed and skipped ones with the same variables', async () => {
+  it('rerun --failed and rerun run the same definition and variables: exit codes and output show it', async () => {
+    // The fix a user makes between the runs: the worker lacked a secret the deploy step needs, and gets it.
+    const secret = `RERUN_TOKEN_${Date.now()}`;
     const file = await pipelineFile('rerun.yml', [
       'name: rerun',
       'jobs:',
@@ -120,36 +152,53 @@ describe('run control commands', () => {
       '      - name: once',
       '        image: conveyor/busybox:latest',
       '        script: echo "prepared ${TARGET}"',
-      '  flaky:',
+      '  deploy:',
       '    depends_on: [prepare]',
       '    steps:',
-      '      - name: maybe',
+      '      - name: push',
       '        image: conveyor/busybox:latest',
-      // Fails while the marker file is absent on the host-independent workspace: the re-run sets FIX via env.
-      '        script: test "${TARGET}" = fixed-later || test -n "$FIX"',
+      '        script: echo "deploying ${TARGET} with a $${#TOKEN}-character token"',
       '        environment:',
-      '          FIX: ""',
+      `          TOKEN: \${secrets.${secret}}`,
       '  after:',
-      '    depends_on: [flaky]',
+      '    depends_on: [deploy]',
       '    steps:',
       '      - name: done',
       '        image: conveyor/busybox:latest',
       '        script: echo "after ${TARGET}"',
     ]);
     const first = await conveyor(['run', file, '--var', 'TARGET=prod', '--json']);
-    assert.equal(first.code, 1);
+    assert.equal(first.code, 1, first.stderr);
     const failed = lastJsonLine<Summary>(first.stdout);
-    assert.equal(failed.jobs.flaky?.status, 'failed');
+    assert.equal(failed.jobs.deploy?.status, 'failed');
+    assert.equal(failed.jobs.deploy?.reason, 'configuration');
     assert.equal(failed.jobs.after?.status, 'skipped');
 
-    const rerun = await conveyor(['rerun', failed.runId, '--failed', '--json']);
-    const second = lastJsonLine<Summary>(rerun.stdout);
-    assert.notEqual(second.runId, failed.runId);
-    // The same definition and variables: the flaky job fails the same way, but only it and its dependent ran.
-    assert.equal(second.jobs.prepare?.status, 'success');
-    assert.equal(second.jobs.flaky?.status, 'failed');
-    const logs = await conveyor(['logs', second.runId]);
-    assert.doesNotMatch(logs.stdout, /prepared/, 'the successful job was reused, not run again');
+    const restoreSecrets = await addWorkerSecret(secret, 'abcdef');
+    try {
+      const rerun = await conveyor(['rerun', failed.runId, '--failed', '--json']);
+      assert.equal(rerun.code, 0, rerun.stderr);
+      const second = lastJsonLine<Summary>(rerun.stdout);
+      assert.notEqual(second.runId, failed.runId);
+      assert.equal(second.status, 'success');
+      // Only the failed and skipped jobs ran, with TARGET from the first run's --var (lost, it would print '').
+      const rerunLogs = (await conveyor(['logs', second.runId])).stdout.trim().split('\n').sort();
+      assert.deepEqual(rerunLogs, ['[after/done] after prod', '[deploy/push] deploying prod with a 6-character token']);
+
+      const again = await conveyor(['rerun', failed.runId, '--json']);
+      assert.equal(again.code, 0, again.stderr);
+      const third = lastJsonLine<Summary>(again.stdout);
+      assert.equal(third.status, 'success');
+      // Without --failed every job ran again, the successful one too.
+      const allLogs = (await conveyor(['logs', third.runId])).stdout.trim().split('\n').sort();
+      assert.deepEqual(allLogs, [
+        '[after/done] after prod',
+        '[deploy/push] deploying prod with a 6-character token',
+        '[prepare/once] prepared prod',
+      ]);
+    } finally {
+      await restoreSecrets();
+    }
   });
 
   it('rerun refuses a run with nothing to re-run', async () => {

@@ -1,6 +1,7 @@
 /**
  * `conveyor dev up | down | status` end to end, on ports and a data dir of its own so it never disturbs the stack
- * the other tests use: a run survives a restart of the stack, `up` reuses what runs, a taken port is named.
+ * the other tests use: a run survives a restart of the stack, `up` reuses what runs and restarts a crashed worker,
+ * a taken port is named, and `conveyor run` / `logs -f` keep following across restarts of the server and worker.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -8,11 +9,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { delay, findTool, stopService } from '../../client/dev/processes';
+import { findTool, readServiceRecord, stopService } from '../../client/dev/processes';
 import { config } from '../helpers/temporal';
-import { conveyor, lastJsonLine, runCommand } from '../helpers/cli';
+import { conveyor, conveyorBin, lastJsonLine, runCommand, startCommand } from '../helpers/cli';
+import { testPorts } from '../helpers/ports';
 
-const ports = { temporal: 17233, ui: 18233, s3: 19000, console: 19001 };
+const ports = testPorts({ temporal: 17233, ui: 18233, s3: 19000, console: 19001 });
 let dataDir = '';
 let env: NodeJS.ProcessEnv = {};
 let apiPort = 0;
@@ -42,22 +44,23 @@ async function workflowIds(): Promise<string[]> {
   );
 }
 
-/** Polls `conveyor status RUN --json` until `done` holds (the server may be briefly away meanwhile). */
-async function waitForStatus(
-  runId: string,
-  done: (status: { status: string; jobs: Record<string, { status: string }> }) => boolean,
-  timeoutMs = 60_000,
-) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const result = await conveyor(['status', runId, '--json'], { env });
-    if (result.code === 0) {
-      const status = lastJsonLine<{ status: string; jobs: Record<string, { status: string }> }>(result.stdout);
-      if (done(status)) return status;
-    }
-    await delay(500);
-  }
-  throw new Error(`run ${runId} did not reach the expected state in time`);
+/** A pipeline whose one step prints `before`, sleeps 8 s and prints `after`. */
+async function slowPipeline(): Promise<string> {
+  const file = path.join(dataDir, 'slow.yml');
+  await writeFile(
+    file,
+    [
+      'name: slow',
+      'jobs:',
+      '  wait:',
+      '    steps:',
+      '      - name: sleep',
+      '        image: conveyor/busybox:latest',
+      '        script: ["echo before", "sleep 8", "echo after"]',
+      '',
+    ].join('\n'),
+  );
+  return file;
 }
 
 describe('the embedded stack (conveyor dev)', () => {
@@ -128,37 +131,66 @@ describe('the embedded stack (conveyor dev)', () => {
     assert.ok((await workflowIds()).includes(summary.runId), 'the finished run survived the restart');
   });
 
-  it('completes a run across a restart of the Temporal dev server mid-step', async () => {
+  it('completes a run across a restart of the Temporal dev server mid-step; run and logs -f follow it', async () => {
     const up = await conveyor(['dev', 'up'], { env });
     assert.equal(up.code, 0, up.stderr);
-    const file = path.join(dataDir, 'slow.yml');
-    await writeFile(
-      file,
-      [
-        'name: slow',
-        'jobs:',
-        '  wait:',
-        '    steps:',
-        '      - name: sleep',
-        '        image: conveyor/busybox:latest',
-        '        script: ["echo before", "sleep 8", "echo after"]',
-        '',
-      ].join('\n'),
-    );
-    const started = await conveyor(['run', file, '--detach', '--json'], { env });
-    assert.equal(started.code, 0, started.stderr);
-    const { runId } = lastJsonLine<{ runId: string }>(started.stdout);
-    await waitForStatus(runId, (status) => status.jobs.wait?.status === 'running');
-    await delay(1000);
+    const file = await slowPipeline();
+    const run = startCommand(conveyorBin, ['run', file], { env });
+    const [, runId] = (await run.waitFor(/run (run-slow-\S+) started/)) as [string, string];
+    await run.waitFor(/\[wait\/sleep\] before/);
+    const logs = startCommand(conveyorBin, ['logs', runId, '-f'], { env });
+    await logs.waitFor(/\[wait\/sleep\] before/);
     assert.equal(await stopService(dataDir, 'temporal'), true);
     const again = await conveyor(['dev', 'up'], { env });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /temporal: started/);
     assert.match(again.stdout, /worker: already running/);
-    const final = await waitForStatus(runId, (status) => status.status !== 'running');
-    assert.equal(final.status, 'success');
-    const logs = await conveyor(['logs', runId, 'wait/sleep'], { env });
-    assert.deepEqual(logs.stdout.trim().split('\n'), ['before', 'after']);
+
+    const followed = await run.exited;
+    assert.equal(followed.code, 0, followed.stderr);
+    assert.match(followed.stdout, /\[wait\/sleep\] after\n/);
+    assert.match(followed.stdout, new RegExp(`run ${runId} succeeded`));
+    assert.equal(followed.stderr.match(/lost the Temporal server at \S+; reconnecting/g)?.length, 1, followed.stderr);
+    assert.doesNotMatch(followed.stderr, /could not be started or followed|stopped following/);
+    const tailed = await logs.exited;
+    assert.equal(tailed.code, 0, tailed.stderr);
+    assert.deepEqual(tailed.stdout.trim().split('\n'), ['[wait/sleep] before', '[wait/sleep] after']);
+    assert.equal(tailed.stderr.match(/lost the Temporal server at \S+; reconnecting/g)?.length, 1, tailed.stderr);
+    const stored = await conveyor(['logs', runId, 'wait/sleep'], { env });
+    assert.deepEqual(stored.stdout.trim().split('\n'), ['before', 'after']);
+  });
+
+  it('dev up restarts a worker killed with kill -9; runs waiting for it are told so and finish', async () => {
+    const up = await conveyor(['dev', 'up'], { env });
+    assert.equal(up.code, 0, up.stderr);
+    const file = await slowPipeline();
+    const midStep = startCommand(conveyorBin, ['run', file], { env });
+    await midStep.waitFor(/\[wait\/sleep\] before/);
+    const worker = readServiceRecord(dataDir, 'worker');
+    assert.ok(worker, 'the worker has a pid file');
+    process.kill(worker.pid, 'SIGKILL');
+
+    const down = await conveyor(['dev', 'status'], { env });
+    assert.equal(down.code, 1, down.stdout);
+    assert.match(down.stdout, /^worker +down /m);
+    // A run started now is not picked up; its follower says so instead of waiting silently.
+    const waiting = startCommand(conveyorBin, ['run', 'examples/hello.yml'], { env });
+    await waiting.waitFor(/conveyor: no worker (has picked up the run after 5 s|is polling task queue)/);
+
+    const restarted = await conveyor(['dev', 'up'], { env });
+    assert.equal(restarted.code, 0, restarted.stderr);
+    assert.match(restarted.stdout, /worker: started \(pid \d+/);
+    assert.doesNotMatch(restarted.stdout, /worker: already running/);
+    const status = await conveyor(['dev', 'status'], { env });
+    assert.equal(status.code, 0, status.stdout);
+    assert.match(status.stdout, /^worker +up /m);
+
+    const late = await waiting.exited;
+    assert.equal(late.code, 0, late.stderr);
+    assert.match(late.stderr, /conveyor: a worker picked up the run\n/);
+    const adopted = await midStep.exited;
+    assert.equal(adopted.code, 0, adopted.stderr);
+    assert.match(adopted.stdout, /\[wait\/sleep\] after\n/);
   });
 
   it('names the program holding a port it needs instead of starting', async () => {

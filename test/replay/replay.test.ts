@@ -1,13 +1,17 @@
 /**
- * Recorded histories of every workflow type replay against today's workflow code (STYLE.md 11): a change that
- * alters the command sequence of a running workflow fails here unless it is behind `patched()`.
+ * Recorded histories of every workflow type replay against today's workflow code: a change that alters the command
+ * sequence of a running workflow fails here unless it is behind `patched()`. Histories are recorded by
+ * scripts/record-histories.ts and kept: the oldest prove that runs started by older code still replay.
  */
 import assert from 'node:assert/strict';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
-import { Worker } from '@temporalio/worker';
+import { after, describe, it } from 'node:test';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import type { PipelineRunInput } from '../../workflows/pipeline-run-messages';
+import { estimatedInlineEvents, inlineEventBudget } from '../../workflows/job-placement';
 import { workflowBundle } from '../helpers/temporal';
 
 const directory = path.join(__dirname, 'histories');
@@ -18,7 +22,30 @@ async function readRecord(file: string) {
     workflowId: string;
     history: unknown;
   };
-  return { workflowId: record.workflowId, history: historyFromJSON(record.history) };
+  const history = historyFromJSON(record.history);
+  const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  return { workflowId: record.workflowId, history, type: started?.workflowType?.name, input: started?.input };
+}
+
+/**
+ * The workflows bundled with another inline threshold (`workflows/inline-event-budget.ts` replaced), to replay a
+ * history as if the threshold had been changed while its run was in flight.
+ */
+async function bundleWithInlineBudget(budget: number): Promise<WorkflowBundleWithSourceMap> {
+  const folder = await mkdtemp(path.join(tmpdir(), 'conveyor-budget-'));
+  after(() => rm(folder, { recursive: true, force: true }));
+  const replacement = path.join(folder, 'inline-event-budget.js');
+  await writeFile(replacement, `exports.inlineEventBudget = ${budget};\n`);
+  const original = path.resolve(__dirname, '../../workflows/inline-event-budget');
+  const quiet = () => undefined;
+  return bundleWorkflowCode({
+    workflowsPath: path.resolve(__dirname, '../../workflows'),
+    logger: { log: quiet, trace: quiet, debug: quiet, info: quiet, warn: quiet, error: quiet },
+    webpackConfigHook: (config) => ({
+      ...config,
+      resolve: { ...config.resolve, alias: { ...(config.resolve?.alias as object), [original]: replacement } },
+    }),
+  });
 }
 
 describe('workflow replay', async () => {
@@ -27,9 +54,8 @@ describe('workflow replay', async () => {
   it('has a recorded history of every workflow type', async () => {
     const types = new Set<string>();
     for (const file of files) {
-      const { history } = await readRecord(file);
-      const name = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
-      if (name) types.add(name);
+      const { type } = await readRecord(file);
+      if (type) types.add(type);
     }
     assert.deepEqual([...types].sort(), ['pipelineJob', 'pipelineRun']);
   });
@@ -40,4 +66,21 @@ describe('workflow replay', async () => {
       await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, workflowId);
     });
   }
+
+  it('a run whose jobs ran inline replays unchanged after the inline threshold moved just below it', async () => {
+    const inlineRuns = [];
+    for (const file of files) {
+      const record = await readRecord(file);
+      if (record.type !== 'pipelineRun' || !record.input?.payloads?.[0]?.data) continue;
+      const input = JSON.parse(Buffer.from(record.input.payloads[0].data).toString('utf8')) as PipelineRunInput;
+      if (input.options?.inlineEventBudget !== undefined) continue;
+      inlineRuns.push({ file, ...record, estimate: estimatedInlineEvents(input.pipeline.jobs) });
+    }
+    assert.ok(inlineRuns.length > 0, 'some recorded run used the default threshold');
+    for (const run of inlineRuns) {
+      assert.ok(run.estimate <= inlineEventBudget, `${run.file} ran inline`);
+      const bundle = await bundleWithInlineBudget(run.estimate - 1);
+      await Worker.runReplayHistory({ workflowBundle: bundle }, run.history, run.workflowId);
+    }
+  });
 });

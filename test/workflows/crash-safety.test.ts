@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { statusQuery, type PipelineRunStatus } from '../../workflows/pipeline-run-messages';
+import { statusQuery } from '../../workflows/pipeline-run-messages';
 import { job, pipeline, step } from '../helpers/models';
-import { fastOptions, waitForRunningStep } from '../helpers/runs';
+import { fastOptions, runResult, waitForRunningStep } from '../helpers/runs';
 import { closeTestEnvironment, docker, leftoversOf, logs, testEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 import { startWorkerProcess } from '../helpers/worker-process';
 import { delay } from '../../client/dev/processes';
@@ -42,7 +42,7 @@ describe('crash safety', () => {
       // The step's container keeps running without its worker.
       assert.equal((await docker.getContainer(containerId).inspect()).State.Running, true);
       worker = await startWorkerProcess(taskQueue);
-      const status = (await handle.result()) as PipelineRunStatus;
+      const status = await runResult(handle);
 
       assert.equal(status.status, 'success');
       const { records } = await logs.read(runId);
