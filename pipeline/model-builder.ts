@@ -1,3 +1,4 @@
+import { toDeploySpec } from '../deploy/spec';
 import { normaliseWorkingDirectory } from './artifact-path';
 import type { JobDeclaration, JobInstance } from './job-expansion';
 import { parseMemorySize } from './memory-size';
@@ -83,12 +84,12 @@ function buildJob(
       if (artifact.optional) model.optional = true;
       return model;
     }),
-    steps: input.steps.map((step) => buildStep(step, input.image ?? context.defaultImage, context)),
+    steps: (input.steps ?? []).map((step) => buildStep(step, input.image ?? context.defaultImage, context)),
   };
   if (instance.condition !== undefined) job.if = instance.condition;
   if (instance.matrix) job.matrix = { ...instance.matrix };
   if (declaration.strategy) job.strategy = { ...declaration.strategy };
-  if (input.deploy) job.deploy = input.deploy;
+  if (input.deploy) job.deploy = toDeploySpec(input.deploy);
   if (input.artifacts_from) {
     // Named as written; a matrix job stands for all its expansions, like in needs.
     job.artifactsFrom = [...new Set(input.artifacts_from.flatMap((name) => expandedNames.get(name) ?? []))];

@@ -6,7 +6,10 @@ import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type Docker from 'dockerode';
 import { createDockerResourceActivities, createDockerStepActivities } from '../activities';
+import { Client } from '@temporalio/client';
 import { createDeploymentActivities } from '../activities/deployment';
+import { createDeployJobActivities } from '../activities/deploy-job';
+import { approvalGroups } from '../config/approval-groups';
 import { createArtifactActivities } from '../activities/artifacts/activities';
 import { createRetentionActivities } from '../activities/artifacts/retention';
 import type { LogStore } from '../activities/log-store';
@@ -58,8 +61,14 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...workflowSource,
-    // Light activities: retention touches only the store.
-    activities: createRetentionActivities({ store, settings }),
+    // Light activities: retention touches only the store; a deploy job's request reaches its deployment workflow.
+    activities: {
+      ...createRetentionActivities({ store, settings }),
+      ...createDeployJobActivities({
+        client: new Client({ connection: deps.connection, namespace: deps.namespace }),
+        groups: () => approvalGroups(loadConfig().file),
+      }),
+    },
   });
   const dockerWorker = await Worker.create({
     connection: deps.connection,
