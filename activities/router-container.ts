@@ -52,9 +52,13 @@ export interface RouterDeps {
   prometheusTargets?: string;
 }
 
+/**
+ * What recreates a running router when it changes: its kind and ports. The drain time is taken when the router is
+ * created and kept: a rollout that only changes `drain_timeout` must not restart the router and drop its traffic.
+ */
 function settingsOf(input: EnsureRouterInput): string {
   const { kind, port, previewPort } = input.router;
-  return `${kind}:${port}:${previewPort ?? ''}:${input.drainSeconds}`;
+  return `${kind}:${port}:${previewPort ?? ''}`;
 }
 
 /** The file_sd target file of a deployment's router. */

@@ -1,3 +1,4 @@
+import { toDeploySpec } from '../deploy/spec';
 import { normaliseWorkingDirectory } from './artifact-path';
 import type { JobDeclaration, JobInstance } from './job-expansion';
 import { parseMemorySize } from './memory-size';
@@ -90,12 +91,12 @@ function buildJob(
       if (artifact.optional) model.optional = true;
       return model;
     }),
-    steps: input.steps.map((step) => buildStep(step, input.image ?? context.defaultImage, context)),
+    steps: (input.steps ?? []).map((step) => buildStep(step, input.image ?? context.defaultImage, context)),
   };
   if (instance.condition !== undefined) job.if = instance.condition;
   if (instance.matrix) job.matrix = { ...instance.matrix };
   if (declaration.strategy) job.strategy = { ...declaration.strategy };
-  if (input.deploy) job.deploy = input.deploy;
+  if (input.deploy) job.deploy = toDeploySpec(input.deploy);
   const checkout = jobCheckout(context.header.checkout, input.checkout);
   if (checkout !== undefined) job.checkout = checkout;
   if (input.artifacts_from) {

@@ -6,6 +6,7 @@
  * workflow argument and be recorded in history.
  */
 
+import type { DeploySpec } from '../deploy/spec';
 import type { RetentionPolicy } from './retention-policy';
 
 /** A problem found in a pipeline file, located precisely enough for an editor to jump to it. */
@@ -88,8 +89,8 @@ export interface JobModel {
   steps: StepModel[];
   /** How the expansions of a matrix job run together; present only on matrix expansions. */
   strategy?: MatrixStrategyModel;
-  /** A deployment request handed to the deployment engine, as written (variables resolved). */
-  deploy?: Record<string, unknown>;
+  /** A deploy job's rollout (docs/deployments.md#the-deploy-job); such a job has no steps. */
+  deploy?: DeploySpec;
   /** Where the run's sources go in this job's workspace; `false`: none (absent: /workspace, no history). */
   checkout?: CheckoutModel | false;
 }

@@ -36,7 +36,8 @@ const foreignKeyHints: Record<string, string> = {
 };
 
 const fieldHints: Record<string, string> = {
-  steps: 'add at least one step, e.g. steps: [{name: build, script: ["make"]}]',
+  steps:
+    'add at least one step, e.g. steps: [{name: build, script: ["make"]}], or a deploy: block (docs/deployments.md)',
   script: `add the commands to run, e.g. script: ["echo 'hello'"]`,
   jobs: 'add at least one job, e.g. jobs: {build: {steps: [{name: compile, script: ["make"]}]}}',
   name: 'give a non-empty name',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deploySchema } from '../deploy/spec-schema';
 import { retentionPoliciesSchema } from './retention-policy';
 import { durationSchema } from './duration-schema';
 import { formatMemorySize, parseMemorySize } from './memory-size';
@@ -153,10 +154,29 @@ const conditionSchema = z
   .union([z.string(), z.boolean()], { error: 'expected an expression such as "success()" or true/false' })
   .meta({ description: 'Expression evaluated when the job becomes ready; the job runs only if it is true.' });
 
+/** A job runs steps or deploys a service (docs/deployments.md#the-deploy-job): exactly one of the two. */
+function checkJobKind(job: { steps?: unknown; deploy?: unknown }, context: z.RefinementCtx): void {
+  if (job.steps === undefined && job.deploy === undefined) {
+    // Reported as the missing `steps` field (hint in schema-issues.ts), or as its misspelling when there is one.
+    context.addIssue({ code: 'invalid_type', expected: 'array', path: ['steps'], input: undefined, message: '' });
+  } else if (job.steps !== undefined && job.deploy !== undefined) {
+    context.addIssue({
+      code: 'custom',
+      path: ['deploy'],
+      message: 'a job has steps: or deploy:, not both',
+      params: { code: 'schema', hint: 'move the steps into a job that this one needs', atKey: true },
+    });
+  }
+}
+
 /** One job: steps sharing a workspace, run in order. */
 export const jobSchema = z
   .strictObject({
-    steps: z.array(stepSchema).min(1).meta({ description: 'Steps run in order, each in a fresh container.' }),
+    steps: z
+      .array(stepSchema)
+      .min(1)
+      .optional()
+      .meta({ description: 'Steps run in order, each in a fresh container (a job has steps: or deploy:).' }),
     depends_on: dependencyListSchema.optional(),
     needs: dependencyListSchema.optional().meta({ description: 'Alias of depends_on.' }),
     image: z.string().optional().meta({ description: 'Default image for the job’s steps.' }),
@@ -212,13 +232,13 @@ export const jobSchema = z
       .enum(['isolated', 'none'])
       .optional()
       .meta({ description: 'A per-run isolated network, or no network at all.', default: 'isolated' }),
-    deploy: z
-      .record(z.string(), z.unknown())
+    deploy: deploySchema
       .optional()
-      .meta({ description: 'A deployment request handed to the deployment engine.' }),
+      .meta({ description: 'Roll a service out instead of running steps (docs/deployments.md).' }),
     checkout: jobCheckoutSchema.optional(),
   })
-  .meta({ description: 'A job: steps sharing a workspace, run in order.' });
+  .superRefine(checkJobKind)
+  .meta({ description: 'A job: steps sharing a workspace, run in order, or a deployment.' });
 
 /** Pipeline-level fields other than `jobs`. */
 const pipelineFields = {

@@ -8,6 +8,8 @@ import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type Docker from 'dockerode';
 import { createDockerResourceActivities, createDockerStepActivities } from '../activities';
 import { createDeploymentActivities } from '../activities/deployment';
+import { createDeployJobActivities } from '../activities/deploy-job';
+import { approvalGroups } from '../config/approval-groups';
 import { createArtifactActivities } from '../activities/artifacts/activities';
 import { createRetentionActivities } from '../activities/artifacts/retention';
 import { createInvestigationActivities } from '../activities/investigation/activities';
@@ -89,7 +91,8 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
     taskQueue: deps.taskQueue,
     ...workflowSource,
     // Light activities beside the workflows: retention touches only the store, gate messages only Slack; commit
-    // statuses (docs/triggers.md); investigations read Temporal and the stores (docs/investigations.md).
+    // statuses (docs/triggers.md); investigations read Temporal and the stores (docs/investigations.md); a deploy
+    // job's request reaches its deployment workflow (docs/deployments.md).
     activities: {
       ...createRetentionActivities({ store, settings }),
       ...createSlackActivities({ settings: deps.slack ?? (() => loadConfig().file.slack) }),
@@ -98,6 +101,10 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
         apiAddress: deps.apiAddress,
       }),
       ...investigations,
+      ...createDeployJobActivities({
+        client: new Client({ connection: deps.connection, namespace: deps.namespace }),
+        groups: () => approvalGroups(loadConfig().file),
+      }),
     },
   });
   const dockerWorker = await Worker.create({

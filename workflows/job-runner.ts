@@ -15,6 +15,7 @@ import type { ExitReason } from '../activities/exit-codes';
 import type { JobState, RunOptions, StepState } from './pipeline-run-messages';
 import { resourceActivities, stepActivities } from './activity-proxies';
 import { startDeadline } from './deadline';
+import { runDeployJob } from './deploy-job';
 import { retryDelaySeconds, shouldRetryStep } from './retry';
 import {
   artifactHooks,
@@ -53,6 +54,7 @@ export interface JobInput {
  */
 export async function runJob(input: JobInput, state: JobState): Promise<void> {
   const { job } = input;
+  if (job.deploy) return runDeployJob(input, state);
   Object.assign(state, { status: 'running', baseName: job.baseName, startedAt: new Date().toISOString() });
   const backoff = input.options?.retryBackoff ?? { initialSeconds: 5, maxSeconds: 120 };
   for (let jobAttempt = 1; ; jobAttempt += 1) {

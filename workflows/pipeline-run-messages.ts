@@ -8,6 +8,7 @@ import type { PipelineModel } from '../pipeline/model';
 import type { RunSource, SourceArchive } from '../pipeline/source';
 import type { ExitReason } from '../activities/exit-codes';
 import type { JobArtifact } from '../activities/artifacts/activities';
+import type { Evidence, RolloutOutcome } from '../deploy/rollout-machine';
 
 /** Tunables of a run. Every duration is an input (STYLE.md 10) so tests can use seconds. */
 export interface RunOptions {
@@ -61,6 +62,10 @@ export type JobReason =
   | 'fail_fast'
   /** The job's child workflow was terminated (`temporal workflow terminate`). */
   | 'terminated'
+  /** A deploy job's rollout was rolled back (the evidence is in the message). */
+  | 'rolled_back'
+  /** A deploy job's rollout failed (it could not start, or its rollback failed). */
+  | 'deploy_failed'
   /** Artifacts (docs/artifacts.md): a declared path matched nothing, or an input object is gone. */
   | 'artifact_missing'
   /** An input artifact does not hash to its digest, even fetched again. */
@@ -106,6 +111,23 @@ export interface JobState {
   steps: StepState[];
   /** The artifacts the job stored, by name: digests and sizes only (docs/artifacts.md). */
   artifacts?: Record<string, JobArtifact>;
+  /** A deploy job's rollout (docs/deployments.md#the-deploy-job). */
+  deployment?: JobDeployment;
+}
+
+/** What a deploy job requested and how its rollout ended. */
+export interface JobDeployment {
+  /** The deployment workflow (`deploy-<service>-<environment>`). */
+  workflowId: string;
+  service: string;
+  environment: string;
+  version: string;
+  /** The rollout request's id: `<run id>/<job>`. */
+  requestId: string;
+  /** 0: rolling out now; n: n-th in the deployment's queue when it was accepted. */
+  position?: number;
+  outcome?: RolloutOutcome;
+  evidence?: Evidence;
 }
 
 /** The overall outcome of a run. */

@@ -1,0 +1,296 @@
+/**
+ * Deployment figures (docs/deployments.md), on the real dev server, Docker engine and builtin router:
+ *
+ * 1. The router's added latency: median of sequential requests through the router minus the median of the same
+ *    requests sent straight to the service container's published port (target ≤ 1 ms).
+ * 2. Throughput through the router against direct, 16 connections at a time for 3 s each.
+ * 3. One weight change end to end: a `promote` update to the router serving the new weight (GET /routes), median of
+ *    several `set_weight` steps (target ≤ 200 ms).
+ * 4. Rollback time: from the failing analysis measurement (its time) to the router serving 100 % stable
+ *    (target ≤ 1 s), median of several canaries whose error rate fails.
+ * 5. A no-pause canary of 5 steps end to end, against starting the containers it needs (canary and the new stable
+ *    release) straight with dockerode and waiting until they answer.
+ *
+ * Needs the embedded stack (`conveyor dev up`). Run: `npx tsx bench/deploy.ts [rounds]`. Removes every service
+ * container, router and network it created, even when it fails.
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import { routerAdminPort } from '../activities/router-admin';
+import type { RouteTable } from '../deploy/route-table';
+import { deployLabels, deploymentWorkflowId } from '../deploy/names';
+import { promoteUpdate } from '../workflows/deployment-messages';
+import {
+  destroyDeployment,
+  ensureServiceImage,
+  freePort,
+  get,
+  rollout,
+  serviceImage,
+  testSpec,
+  uniqueService,
+  waitForStatus,
+} from '../test/helpers/deployments';
+import { closeTestEnvironment, docker, testEnvironment, uniqueTaskQueue, withWorkers } from '../test/helpers/temporal';
+
+const rounds = Number(process.argv[2] ?? 3);
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+const environment = 'test';
+
+async function routes(adminPort: number): Promise<RouteTable> {
+  const response = await fetch(`http://127.0.0.1:${adminPort}/routes`);
+  return ((await response.json()) as { table: RouteTable }).table;
+}
+
+/** Polls the router's table every 2 ms until `done` holds; returns when (performance.now()). */
+async function until(adminPort: number, done: (table: RouteTable) => boolean, timeoutMs = 120_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (done(await routes(adminPort))) return performance.now();
+    await delay(2);
+  }
+  throw new Error('the router never served the expected table');
+}
+
+async function latencies(port: number, count: number): Promise<number> {
+  const values: number[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const start = performance.now();
+    const answer = await get(port);
+    if (answer.error || answer.status !== 200) throw new Error(`request failed: ${answer.error ?? answer.status}`);
+    values.push(performance.now() - start);
+  }
+  return median(values);
+}
+
+async function throughput(port: number, seconds: number, concurrency = 16): Promise<number> {
+  const end = performance.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const answer = await get(port);
+        if (!answer.error) done += 1;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+async function instancePort(service: string): Promise<number> {
+  const [container] = await docker.listContainers({
+    filters: {
+      label: [
+        `${deployLabels.deployment}=${deploymentWorkflowId(service, environment)}`,
+        `${deployLabels.role}=instance`,
+      ],
+    },
+  });
+  const port = container?.Ports.find((p) => p.PrivatePort === 8080 && p.PublicPort)?.PublicPort;
+  if (!port) throw new Error('no published instance port');
+  return port;
+}
+
+/** Starts `count` service containers straight with dockerode and waits until each answers; removes them. */
+async function rawStart(count: number): Promise<number> {
+  const start = performance.now();
+  const containers = await Promise.all(
+    Array.from({ length: count }, async () => {
+      const container = await docker.createContainer({
+        Image: serviceImage('v2'),
+        Labels: { 'conveyor.test': 'bench-deploy' },
+        ExposedPorts: { '8080/tcp': {} },
+        HostConfig: { PortBindings: { '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: '' }] } },
+      });
+      await container.start();
+      return container;
+    }),
+  );
+  try {
+    await Promise.all(
+      containers.map(async (container) => {
+        const info = await container.inspect();
+        const port = Number(info.NetworkSettings.Ports['8080/tcp']?.[0]?.HostPort);
+        for (;;) {
+          const answer = await get(port, {}, '/cgi-bin/health');
+          if (answer.status === 200) return;
+          await delay(20);
+        }
+      }),
+    );
+    return performance.now() - start;
+  } finally {
+    await Promise.all(containers.map((c) => c.remove({ force: true }).catch(() => undefined)));
+  }
+}
+
+async function main(): Promise<void> {
+  await Promise.all(['v1', 'v2', 'v3'].map(ensureServiceImage));
+  const { client } = await testEnvironment();
+  const taskQueue = uniqueTaskQueue('bench-deploy');
+  const service = uniqueService('bench');
+  const routerPort = await freePort();
+  const spec = (version: string, extra: Record<string, unknown> = {}) =>
+    testSpec({ service, version, routerPort, replicas: 1, strategy: 'canary', ...extra });
+  const handle = client.workflow.getHandle(deploymentWorkflowId(service, environment));
+  let revisions = 0;
+  const live = async (version: string, extra: Record<string, unknown> = {}) => {
+    await rollout(client, taskQueue, spec(version, extra));
+    revisions += 1;
+    const expected = revisions;
+    return waitForStatus(
+      client,
+      service,
+      environment,
+      (s) => s.history.length >= expected && !s.rollout,
+      'the rollout',
+      300_000,
+    );
+  };
+
+  await withWorkers(taskQueue, async () => {
+    try {
+      await live('v1');
+      const adminPort = await routerAdminPort(docker, { service, environment });
+
+      // 1 and 2: the router against the container itself.
+      const direct = await instancePort(service);
+      const added: number[] = [];
+      const routed: number[] = [];
+      const straight: number[] = [];
+      const rates: Array<[number, number]> = [];
+      for (let round = 0; round < rounds; round += 1) {
+        const viaRouter = await latencies(routerPort, 200);
+        const viaDirect = await latencies(direct, 200);
+        routed.push(viaRouter);
+        straight.push(viaDirect);
+        added.push(viaRouter - viaDirect);
+        rates.push([await throughput(routerPort, 3), await throughput(direct, 3)]);
+      }
+      console.log(
+        `router latency: ${median(routed).toFixed(2)} ms median through the router, ${median(straight).toFixed(2)} ms direct; added ${median(added).toFixed(2)} ms (target ≤ 1 ms)`,
+      );
+      const routerRate = median(rates.map(([r]) => r));
+      const directRate = median(rates.map(([, d]) => d));
+      console.log(
+        `router throughput (16 connections, 2 cores shared): ${routerRate.toFixed(0)} req/s through the router, ${directRate.toFixed(0)} req/s direct (ratio ${(routerRate / directRate).toFixed(2)})`,
+      );
+
+      // 3: weight changes, promote → router.
+      const weights = [10, 20, 30, 40, 50, 60];
+      await rollout(
+        client,
+        taskQueue,
+        spec('v2', { canary: { steps: weights.flatMap((weight) => [{ set_weight: weight }, { pause: {} }]) } }),
+      );
+      revisions += 1;
+      await until(adminPort, (table) => table.canary.weight === weights[0]);
+      await waitForStatus(client, service, environment, (s) => s.step?.kind === 'pause', 'the first pause');
+      const changes: number[] = [];
+      for (const weight of weights.slice(1)) {
+        const start = performance.now();
+        await handle.executeUpdate(promoteUpdate, { args: [{ user: 'bench' }] });
+        changes.push((await until(adminPort, (table) => table.canary.weight === weight)) - start);
+        await waitForStatus(client, service, environment, (s) => s.step?.kind === 'pause', 'the next pause');
+      }
+      await handle.executeUpdate(promoteUpdate, { args: [{ user: 'bench', full: true }] });
+      await waitForStatus(client, service, environment, (s) => s.state === 'complete', 'v2 live', 300_000);
+      console.log(
+        `weight change end to end: ${median(changes).toFixed(0)} ms median of ${changes.length} (target ≤ 200 ms)`,
+      );
+
+      // 4: rollback time, failing measurement → router serving only stable.
+      const rollbacks: number[] = [];
+      for (let round = 0; round < rounds; round += 1) {
+        let stopped = false;
+        const traffic = (async () => {
+          const stopAt = Date.now() + 120_000;
+          while (Date.now() < stopAt && !stopped) await get(routerPort);
+        })();
+        await rollout(
+          client,
+          taskQueue,
+          spec('v3', {
+            env: { ERROR_PERCENT: 40 },
+            canary: {
+              analysis: { interval: 1, min_requests: 10, metrics: [{ name: 'error_rate', max: 0.05 }] },
+              steps: [{ set_weight: 50 }, { pause: 300 }],
+            },
+          }),
+        );
+        revisions += 1;
+        await until(adminPort, (table) => table.canary.weight > 0 && table.canary.backends.length > 0);
+        const confirmed = await until(
+          adminPort,
+          (table) => table.canary.weight === 0 || table.canary.backends.length === 0,
+        );
+        const confirmedAt = performance.timeOrigin + confirmed;
+        const done = await waitForStatus(
+          client,
+          service,
+          environment,
+          (s) => s.state === 'rolled_back' && !s.rollout,
+          'rolled back',
+        );
+        stopped = true;
+        await traffic;
+        const failing = done.lastRollback?.evidence?.measurement?.at;
+        if (!failing) throw new Error(`no failing measurement: ${JSON.stringify(done.lastRollback)}`);
+        rollbacks.push(confirmedAt - Date.parse(failing));
+      }
+      console.log(
+        `rollback time: ${median(rollbacks).toFixed(0)} ms median from the failing measurement to 100 % stable in the router (${rollbacks.map((v) => v.toFixed(0)).join(', ')}; target ≤ 1 s)`,
+      );
+
+      // 5: a no-pause canary of 5 steps against starting its containers directly.
+      const canaries: number[] = [];
+      const raw: number[] = [];
+      for (let round = 0; round < rounds; round += 1) {
+        const version = round % 2 === 0 ? 'v1' : 'v2';
+        const start = performance.now();
+        await live(version, {
+          canary: {
+            steps: [
+              { set_weight: 20 },
+              { set_weight: 40 },
+              { set_weight: 60 },
+              { set_weight: 80 },
+              { set_weight: 100 },
+            ],
+          },
+        });
+        canaries.push(performance.now() - start);
+        raw.push(await rawStart(2));
+      }
+      console.log(
+        `no-pause canary of 5 steps: ${(median(canaries) / 1000).toFixed(2)} s median end to end, against ${(median(raw) / 1000).toFixed(2)} s to start and answer from its 2 containers directly (ratio ${(median(canaries) / median(raw)).toFixed(2)})`,
+      );
+    } finally {
+      await destroyDeployment(client, service);
+      for (const container of await docker.listContainers({
+        all: true,
+        filters: { label: ['conveyor.test=bench-deploy'] },
+      })) {
+        await docker
+          .getContainer(container.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
+      }
+    }
+  });
+  await closeTestEnvironment();
+}
+
+main().then(
+  // Everything it created is removed by now; a worker's last polls must not keep the process alive.
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
