@@ -11,11 +11,13 @@ import { CliError } from './cli-error';
 import { registerArtifactsCommand } from './commands/artifacts';
 import { registerCancelCommand } from './commands/cancel';
 import { registerDevCommand } from './commands/dev';
+import { registerIncidentCommands } from './commands/incidents';
 import { registerListCommand } from './commands/list';
 import { registerLogsCommand } from './commands/logs';
 import { registerPlanCommand } from './commands/plan';
 import { registerRerunCommand } from './commands/rerun';
 import { registerRunCommand } from './commands/run';
+import { registerSchedulesCommand } from './commands/schedules';
 import { registerServeCommand } from './commands/serve';
 import { registerStatusCommand } from './commands/status';
 import { registerTokenCommand } from './commands/token';
@@ -42,7 +44,9 @@ registerRerunCommand(program);
 registerDevCommand(program);
 registerServeCommand(program);
 registerTokenCommand(program);
+registerSchedulesCommand(program);
 registerArtifactsCommand(program);
+registerIncidentCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {

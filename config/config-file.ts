@@ -15,6 +15,8 @@ import { reportSchemaIssues } from '../pipeline/schema-issues';
 import { readYaml } from '../pipeline/yaml-source';
 import { artifactsConfigSchema, retentionPoliciesConfigSchema } from './artifacts-config';
 import { accessSchema } from './access';
+import { providersSchema } from './providers';
+import { investigationsSchema } from './investigations';
 import { slackSchema } from './slack';
 import { temporalSectionSchema } from './temporal-connection';
 
@@ -34,6 +36,8 @@ export const configFileSchema = z
     access: accessSchema.optional(),
     slack: slackSchema.optional(),
     temporal: temporalSectionSchema.optional(),
+    providers: providersSchema.optional(),
+    investigations: investigationsSchema.optional(),
   })
   .meta({ title: 'Conveyor configuration', description: 'conveyor.config.yml' });
 

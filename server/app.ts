@@ -22,7 +22,9 @@ import { authPlugin } from './auth';
 import type { ServerContext } from './context';
 import { HttpError, type ErrorBody } from './http-errors';
 import { deploymentRoutes } from './routes/deployments';
+import { alertRoutes } from './routes/alerts';
 import { healthRoutes } from './routes/health';
+import { hookRoutes } from './routes/hooks';
 import { metricsRoutes } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
 import { runPageRoutes } from './routes/run-pages';
@@ -41,7 +43,9 @@ export const routeAreas: RouteArea[] = [
   metricsRoutes,
   runRoutes,
   deploymentRoutes,
+  alertRoutes,
   slackRoutes,
+  hookRoutes,
   webRoutes,
   runPageRoutes,
 ];

@@ -2,6 +2,7 @@
  * Builds Conveyor's workers: one polling the workflow task queue, one polling `<queue>-docker` for container
  * activities (DESIGN.md §2). The worker entry point and the tests both use this, so tests run the real wiring.
  */
+import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type Docker from 'dockerode';
@@ -9,12 +10,20 @@ import { createDockerResourceActivities, createDockerStepActivities } from '../a
 import { createDeploymentActivities } from '../activities/deployment';
 import { createArtifactActivities } from '../activities/artifacts/activities';
 import { createRetentionActivities } from '../activities/artifacts/retention';
+import { createInvestigationActivities } from '../activities/investigation/activities';
 import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
 import type { ArtifactStore } from '../activities/store/store';
 import { createSlackActivities } from '../activities/slack-notify';
 import type { SlackSettings } from '../config/slack';
 import { artifactSettings, type ArtifactSettings } from '../config/artifacts-config';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createCommitStatusActivities } from '../activities/source/commit-status';
+import { GitRepositories } from '../activities/source/repositories';
+import { createSourceActivities } from '../activities/source/source-activities';
+import { defaultStepImage } from '../pipeline';
+import { credentialsFor, type ProvidersSettings } from '../config/providers';
 import { loadConfig } from './config';
 import { createStoreFromConfig, scratchDir } from './stores';
 
@@ -34,6 +43,14 @@ export interface ConveyorWorkerDeps {
   heartbeatMs?: number;
   /** The owning cluster's label value for Docker resources (`clusterLabel`); the sweeper only removes those. */
   cluster?: string;
+  /** The `providers:` settings (commit statuses, repository credentials; docs/triggers.md). */
+  providers?: () => ProvidersSettings | undefined;
+  /** The API server's address, for links in commit statuses when `providers.public_url` is not set. */
+  apiAddress?: string;
+  /** Where the worker keeps mirrors of remote repositories (default: a directory under the system's tmp). */
+  gitCacheDir?: string;
+  /** Image for steps that name none, for pipelines the worker reads itself (schedules). */
+  defaultImage?: string;
   /**
    * Where deployments register their routers with Prometheus, and where they query it (docs/deployments.md;
    * default: the configured Prometheus).
@@ -47,6 +64,11 @@ export interface ConveyorWorkerDeps {
   artifactSettings?: ArtifactSettings;
   /** The `slack:` section gate messages use (default: conveyor.config.yml's, re-read per message). */
   slack?: () => SlackSettings | undefined;
+  /**
+   * A Temporal client for activities that read runs and start workflows (investigations); default: a lazy
+   * connection to the configured server.
+   */
+  client?: Client;
 }
 
 /** Creates the workflow worker and the Docker activity worker; run them together with `runWorkers`. */
@@ -54,6 +76,10 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
   const config = loadConfig();
   const settings = deps.artifactSettings ?? artifactSettings(config.file);
   const store = deps.store ?? createStoreFromConfig(config);
+  const client =
+    deps.client ??
+    new Client({ connection: Connection.lazy({ address: config.temporal.address }), namespace: deps.namespace });
+  const investigations = createInvestigationActivities({ client, logs: deps.logs, store, docker: deps.docker });
   const workflowSource = deps.workflowBundle
     ? { workflowBundle: deps.workflowBundle }
     : { workflowsPath: require.resolve('../workflows') };
@@ -62,10 +88,16 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...workflowSource,
-    // Light activities: retention touches only the store, gate messages only Slack.
+    // Light activities beside the workflows: retention touches only the store, gate messages only Slack; commit
+    // statuses (docs/triggers.md); investigations read Temporal and the stores (docs/investigations.md).
     activities: {
       ...createRetentionActivities({ store, settings }),
       ...createSlackActivities({ settings: deps.slack ?? (() => loadConfig().file.slack) }),
+      ...createCommitStatusActivities({
+        providers: deps.providers ?? (() => config.file.providers),
+        apiAddress: deps.apiAddress,
+      }),
+      ...investigations,
     },
   });
   const dockerWorker = await Worker.create({
@@ -81,6 +113,17 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
         cluster: deps.cluster,
       }),
       ...createDockerResourceActivities({ docker: deps.docker, cluster: deps.cluster }),
+      ...createSourceActivities({
+        repositories: new GitRepositories({
+          cacheDir: deps.gitCacheDir ?? path.join(tmpdir(), 'conveyor-git'),
+          credentials: (url) => credentialsFor(deps.providers?.() ?? config.file.providers, process.env, url),
+        }),
+        defaultImage: deps.defaultImage ?? defaultStepImage,
+        store,
+        docker: deps.docker,
+        spoolDir: deps.scratchDir ?? scratchDir(config),
+        cluster: deps.cluster,
+      }),
       ...createDeploymentActivities({
         docker: deps.docker,
         cluster: deps.cluster,
@@ -97,6 +140,8 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
         compression: settings.compression,
         heartbeatMs: deps.heartbeatMs,
       }),
+      // Checks inspect images on this host; the rest are here too so a Docker host can serve a whole investigation.
+      ...investigations,
     },
     // Container steps are mostly waiting; the limit protects the Docker engine, not the CPU.
     maxConcurrentActivityTaskExecutions: 64,

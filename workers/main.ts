@@ -60,7 +60,12 @@ async function main(): Promise<void> {
     logs: createLogStoreFromConfig(config),
     store,
     secrets: createWorkerSecretStore(process.env, path.join(config.dataDir, 'secrets.json')),
+    providers: () => config.file.providers,
+    apiAddress: `http://${config.api.host}:${config.api.port}`,
+    gitCacheDir: path.join(config.dataDir, 'git', 'worker'),
+    defaultImage: config.defaultImage,
     prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
+    client,
   });
   console.log(`worker ready on task queues ${config.taskQueues.workflows} and ${config.taskQueues.workflows}-docker`);
   const stop = () => workers.forEach((worker) => worker.shutdown());

@@ -43,8 +43,11 @@ import {
   type RunStatus,
 } from './pipeline-run-messages';
 import { failureMessage, runResult, statusPage } from './run-result';
+import { openRunIncident } from './run-investigation';
 import { statusKey } from './search-attributes';
 import { childWorkflowId } from './workflow-ids';
+import { afterRun, beforeJobs, describeOutcome, releaseTurn } from './run-source';
+import { jobSourcePlan, releaseRunSource } from './job-source';
 
 /** Why and how the run is stopping early, as the run's timer and cancellation request report it. */
 interface RunStop {
@@ -52,6 +55,9 @@ interface RunStop {
   /** The cancellation Temporal delivered, rethrown at the end so the run is recorded as cancelled. */
   cancellation?: unknown;
 }
+
+/** A failed run opens (or joins) an incident before it ends. */
+export const investigateFailedRunPatch = 'conveyor-investigate-failed-run';
 
 /** A failed pipeline fails its workflow (with the run's result as details) instead of completing it. */
 export const failedRunPatch = 'conveyor-failed-run-fails-workflow';
@@ -83,6 +89,16 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
     stop.reason ??= 'cancelled';
     stop.cancellation = error;
   });
+  // Source, commit status and concurrency group (docs/triggers.md); a run cancelled while waiting runs no job.
+  const preamble = await beforeJobs(input, status, runId, () => stop.reason !== undefined);
+  if (!preamble.admitted) {
+    for (const job of Object.values(status.jobs)) if (job.status === 'pending') job.status = 'cancelled';
+    status.finishedAt = new Date().toISOString();
+    setRunStatus('cancelled');
+    await releaseTurn(preamble);
+    await afterRun(input, runId, 'cancelled', 'Cancelled before it started (a newer run of its group replaced it)');
+    throw stop.cancellation;
+  }
   // The run timeout: a durable timer; cancelled with the run, or cleared when the jobs are done.
   const timer = new CancellationScope();
   void timer
@@ -110,18 +126,28 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
     if (artifactHooks.releases(status)) {
       await CancellationScope.nonCancellable(() => releaseRunReferences(runId, status, input.options));
     }
+    await CancellationScope.nonCancellable(() => releaseRunSource(runId, status, input.options));
+    // The group's next run starts only once this one's containers are gone.
+    await releaseTurn(preamble);
   }
 
   const jobs = Object.values(status.jobs);
   status.finishedAt = new Date().toISOString();
   if (stop.reason === 'cancelled') {
     setRunStatus('cancelled');
+    await afterRun(input, runId, 'cancelled', describeOutcome(status));
     // Rethrown after cleanup so Temporal records the run as cancelled; the status query still answers.
     throw stop.cancellation;
   }
   const failed = stop.reason === 'run_timed_out' || jobs.some((job) => job.status === 'failed');
   setRunStatus(failed ? 'failed' : 'success');
+  await afterRun(input, runId, status.status, describeOutcome(status));
   const result = runResult(status);
+  // Every failed run gets an investigation (docs/investigations.md); it never changes the run's own outcome.
+  if (failed && patched(investigateFailedRunPatch)) {
+    const incident = await openRunIncident(runId, result);
+    if (incident) status.incident = result.incident = incident;
+  }
   if (failed && patched(failedRunPatch)) {
     throw ApplicationFailure.create({
       type: pipelineFailedType,
@@ -172,7 +198,10 @@ async function runJobs(
       job,
       networkName: job.network === 'isolated' ? networkName : undefined,
       options: input.options,
+      trigger: input.trigger,
+      ...(input.source ? { source: input.source } : {}),
       artifacts: planJobArtifacts(pipeline, job, status.jobs),
+      sourcePlan: jobSourcePlan(status),
     };
     Object.assign(status.jobs[name]!, { status: 'running', startedAt: new Date().toISOString() });
     const scope = new CancellationScope();
