@@ -13,6 +13,9 @@ import type { ResolvedStep } from './step-template';
 /** The user every step runs as (docs/runs.md: never root). */
 export const stepUser = '1000:1000';
 
+/** The size of each of the (at most two) files of a step container's Docker log. */
+export const stepLogFileBytes = '64m';
+
 /** The state Docker reports for a container. */
 export type ContainerState = Docker.ContainerInspectInfo['State'];
 
@@ -89,7 +92,8 @@ export function stepContainerOptions(
     Image: step.image,
     Cmd: ['/bin/sh', '-ec', step.script.join('\n')],
     Entrypoint: [],
-    Env: Object.entries({ ...input.system, ...step.environment }).map(([key, value]) => `${key}=${value}`),
+    // Conveyor's system variables (`CONVEYOR_*`, `CI`) come last: a step's environment cannot override them.
+    Env: Object.entries({ ...step.environment, ...input.system }).map(([key, value]) => `${key}=${value}`),
     WorkingDir: step.workingDirectory,
     User: stepUser,
     Labels: {
@@ -110,7 +114,9 @@ export function stepContainerOptions(
       NanoCpus: Math.round(input.resources.cpus * 1e9),
       NetworkMode: input.networkMode,
       Mounts: [{ Type: 'volume', Source: workspaceVolume, Target: '/workspace' }],
-      LogConfig: { Type: 'json-file', Config: {} },
+      // The log driver's file is capped (docs/runs.md, "Limits"): a step printing without end cannot fill the host's
+      // disk. Lines are followed into the log store as they come, so the cap bounds Docker's copy only.
+      LogConfig: { Type: 'json-file', Config: { 'max-size': stepLogFileBytes, 'max-file': '2' } },
     },
   };
 }
