@@ -12,6 +12,8 @@ import { createRetentionActivities } from '../activities/artifacts/retention';
 import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
 import type { ArtifactStore } from '../activities/store/store';
+import { createSlackActivities } from '../activities/slack-notify';
+import type { SlackSettings } from '../config/slack';
 import { artifactSettings, type ArtifactSettings } from '../config/artifacts-config';
 import { loadConfig } from './config';
 import { createStoreFromConfig, scratchDir } from './stores';
@@ -43,6 +45,8 @@ export interface ConveyorWorkerDeps {
   scratchDir?: string;
   /** Quota, compression and retention policies (default: from conveyor.config.yml). */
   artifactSettings?: ArtifactSettings;
+  /** The `slack:` section gate messages use (default: conveyor.config.yml's, re-read per message). */
+  slack?: () => SlackSettings | undefined;
 }
 
 /** Creates the workflow worker and the Docker activity worker; run them together with `runWorkers`. */
@@ -58,8 +62,11 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...workflowSource,
-    // Light activities: retention touches only the store.
-    activities: createRetentionActivities({ store, settings }),
+    // Light activities: retention touches only the store, gate messages only Slack.
+    activities: {
+      ...createRetentionActivities({ store, settings }),
+      ...createSlackActivities({ settings: deps.slack ?? (() => loadConfig().file.slack) }),
+    },
   });
   const dockerWorker = await Worker.create({
     connection: deps.connection,
