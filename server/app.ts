@@ -21,6 +21,7 @@ import {
 import { authPlugin } from './auth';
 import type { ServerContext } from './context';
 import { HttpError, type ErrorBody } from './http-errors';
+import { deploymentPageRoutes } from './routes/deployment-pages';
 import { deploymentRoutes } from './routes/deployments';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
@@ -44,6 +45,7 @@ export const routeAreas: RouteArea[] = [
   slackRoutes,
   webRoutes,
   runPageRoutes,
+  deploymentPageRoutes,
 ];
 
 /** Builds the server (not yet listening). */
