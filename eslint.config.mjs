@@ -38,7 +38,7 @@ const nodeBuiltins = [
 const builtinPatterns = [...nodeBuiltins, ...nodeBuiltins.map((name) => `node:${name}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.conveyor/**', 'dist/**', 'docs/**'] },
+  { ignores: ['node_modules/**', '.conveyor/**', 'dist/**', 'docs/**', 'examples/node-project/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -16,6 +16,7 @@ import { registerLogsCommand } from './commands/logs';
 import { registerPlanCommand } from './commands/plan';
 import { registerRerunCommand } from './commands/rerun';
 import { registerRunCommand } from './commands/run';
+import { registerSchedulesCommand } from './commands/schedules';
 import { registerServeCommand } from './commands/serve';
 import { registerStatusCommand } from './commands/status';
 import { registerTokenCommand } from './commands/token';
@@ -42,6 +43,7 @@ registerRerunCommand(program);
 registerDevCommand(program);
 registerServeCommand(program);
 registerTokenCommand(program);
+registerSchedulesCommand(program);
 registerArtifactsCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -40,12 +40,28 @@ export async function loadPipelineFile(
   file: string,
   options: { vars: Record<string, string>; defaultImage: string },
 ): Promise<PipelineModel> {
-  const source = await readPipelineSource(file);
-  const result = parsePipeline(source, { file, vars: options.vars, defaultImage: options.defaultImage });
+  return parsePipelineText(await readPipelineSource(file), file, options);
+}
+
+/**
+ * Validates pipeline text read from `label` (a file, or `FILE@sha` for one read from a commit); invalid pipelines
+ * throw a CliError listing every problem. `system` supplies known system variables (the run's source).
+ */
+export function parsePipelineText(
+  source: string,
+  label: string,
+  options: { vars: Record<string, string>; defaultImage: string; system?: Record<string, string> },
+): PipelineModel {
+  const result = parsePipeline(source, {
+    file: label,
+    vars: options.vars,
+    defaultImage: options.defaultImage,
+    system: options.system,
+  });
   if (!result.valid) {
     // One line per problem, hint included, so a single mistake is a single line.
     const lines = result.errors.map((diagnostic) => {
-      const line = formatDiagnostic(file, { ...diagnostic, hint: undefined });
+      const line = formatDiagnostic(label, { ...diagnostic, hint: undefined });
       return diagnostic.hint ? `${line} (${diagnostic.hint})` : line;
     });
     throw new CliError(lines.join('\n'));

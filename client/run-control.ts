@@ -2,12 +2,17 @@
  * Starting, re-running and cancelling runs: the operations the CLI and the HTTP API share, with errors that say
  * whether the run is unknown ({@link RunNotFoundError}) or in the wrong state ({@link RunStateError}).
  */
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+  type Client,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
 import { ulid } from 'ulid';
 import { slug } from '../activities/names';
 import type { ConveyorConfig } from '../workers/config';
 import type { JobState, PipelineRunInput } from '../workflows/pipeline-run-messages';
-import { pipelineKey, statusKey, triggerKey } from '../workflows/search-attributes';
+import { branchKey, commitKey, pipelineKey, statusKey, triggerKey } from '../workflows/search-attributes';
 import { RunStateError } from './run-errors';
 import { describeRun, fetchRunInput, fetchRunStatus } from './runs';
 
@@ -27,18 +32,7 @@ export async function startRunWorkflow(
   input: PipelineRunInput,
 ): Promise<void> {
   try {
-    await client.workflow.start('pipelineRun', {
-      taskQueue: config.taskQueues.workflows,
-      workflowId: runId,
-      args: [input],
-      typedSearchAttributes: [
-        { key: pipelineKey, value: input.pipeline.name },
-        { key: statusKey, value: 'running' },
-        { key: triggerKey, value: input.trigger },
-      ],
-      memo: { pipeline: input.pipeline.name, vars: input.vars },
-      staticSummary: `pipeline ${input.pipeline.name}`,
-    });
+    await client.workflow.start('pipelineRun', runStartOptions(config, input, runId));
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
@@ -49,6 +43,51 @@ export async function startRun(client: Client, config: ConveyorConfig, input: Pi
   const runId = newRunId(input.pipeline.name);
   await startRunWorkflow(client, config, runId, input);
   return runId;
+}
+
+/**
+ * Starts a run whose workflow id is derived from something that must start at most one run — a webhook delivery
+ * (docs/triggers.md). Temporal refuses the id while any run with it exists, open or closed, so a redelivery starts
+ * nothing. Returns whether this call started it.
+ */
+export async function startRunOnce(
+  client: Client,
+  config: ConveyorConfig,
+  input: PipelineRunInput,
+  workflowId: string,
+): Promise<boolean> {
+  try {
+    await client.workflow.start('pipelineRun', {
+      ...runStartOptions(config, input, workflowId),
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
+    return true;
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return false;
+    throw error;
+  }
+}
+
+/** How a run is started: its queue, id, input, search attributes (pipeline, status, trigger, commit, branch), memo. */
+export function runStartOptions(
+  config: ConveyorConfig,
+  input: PipelineRunInput,
+  workflowId: string,
+): WorkflowStartOptions<(input: PipelineRunInput) => Promise<unknown>> {
+  return {
+    taskQueue: config.taskQueues.workflows,
+    workflowId,
+    args: [input],
+    typedSearchAttributes: [
+      { key: pipelineKey, value: input.pipeline.name },
+      { key: statusKey, value: 'running' },
+      { key: triggerKey, value: input.trigger },
+      ...(input.source ? [{ key: commitKey, value: input.source.commit }] : []),
+      ...(input.source?.branch ? [{ key: branchKey, value: input.source.branch }] : []),
+    ],
+    memo: { pipeline: input.pipeline.name, vars: input.vars },
+    staticSummary: `pipeline ${input.pipeline.name}${input.source ? ` at ${input.source.commit.slice(0, 12)}` : ''}`,
+  };
 }
 
 /**

@@ -23,6 +23,8 @@ export const diagnosticCodes = [
   'invalid_image',
   'invalid_duration',
   'matrix',
+  'invalid_cron',
+  'invalid_glob',
   'redundant_dependency',
   'unreadable_file',
   'internal_error',

@@ -10,7 +10,9 @@ export type {
   MatrixStrategyModel,
   PipelineModel,
   StepModel,
-  TriggerModel,
+  TriggersModel,
+  ConcurrencyGroupModel,
+  CheckoutModel,
 } from './model';
 export { diagnosticCodes, diagnosticReference, type DiagnosticCode } from './diagnostic-codes';
 export { formatPath, type PathSegment } from './path';

@@ -1,7 +1,7 @@
 import { normaliseWorkingDirectory } from './artifact-path';
 import type { JobDeclaration, JobInstance } from './job-expansion';
 import { parseMemorySize } from './memory-size';
-import type { ArtifactModel, JobModel, PipelineModel, StepModel } from './model';
+import type { ArtifactModel, CheckoutModel, JobModel, PipelineModel, StepModel } from './model';
 import { escapeTemplateText } from './variable-template';
 import { normaliseRetentionPolicy } from './retention-policy';
 import { limits, type JobInput, type PipelineHeaderInput, type StepInput } from './schema';
@@ -35,8 +35,15 @@ export function buildPipelineModel({ header, declarations, runtime, defaultImage
     jobs,
     variables: { ...runtime },
   };
-  if (header.concurrency) pipeline.maxParallel = header.concurrency.max_parallel;
+  if (header.concurrency?.max_parallel !== undefined) pipeline.maxParallel = header.concurrency.max_parallel;
+  if (header.concurrency?.group !== undefined) {
+    pipeline.concurrency = {
+      group: header.concurrency.group,
+      cancelInProgress: header.concurrency.cancel_in_progress ?? false,
+    };
+  }
   if (header.triggers) pipeline.triggers = header.triggers;
+  if (typeof header.checkout === 'object' && header.checkout.submodules) pipeline.submodules = true;
   if (header.deploy) pipeline.deploy = header.deploy;
   if (header.artifacts?.retention)
     pipeline.artifactRetention = header.artifacts.retention.map(normaliseRetentionPolicy);
@@ -89,11 +96,29 @@ function buildJob(
   if (instance.matrix) job.matrix = { ...instance.matrix };
   if (declaration.strategy) job.strategy = { ...declaration.strategy };
   if (input.deploy) job.deploy = input.deploy;
+  const checkout = jobCheckout(context.header.checkout, input.checkout);
+  if (checkout !== undefined) job.checkout = checkout;
   if (input.artifacts_from) {
     // Named as written; a matrix job stands for all its expansions, like in needs.
     job.artifactsFrom = [...new Set(input.artifacts_from.flatMap((name) => expandedNames.get(name) ?? []))];
   }
   return job;
+}
+
+/** A job's checkout: its own setting over the pipeline's defaults; `undefined` is the plain default. */
+function jobCheckout(
+  defaults: PipelineHeaderInput['checkout'],
+  own: JobInput['checkout'],
+): CheckoutModel | false | undefined {
+  if (own === false || (own === undefined && defaults === false)) return false;
+  const base = typeof defaults === 'object' ? defaults : {};
+  const mine = typeof own === 'object' ? own : {};
+  const path = mine.path ?? base.path;
+  const depth = mine.depth ?? base.depth;
+  if (path === undefined && depth === undefined) return undefined;
+  const checkout: CheckoutModel = { path: (path ?? '').replace(/^\.\/+/, '').replace(/\/+$/, '') };
+  if (depth !== undefined) checkout.depth = depth;
+  return checkout;
 }
 
 function buildStep(

@@ -90,6 +90,8 @@ export interface JobModel {
   strategy?: MatrixStrategyModel;
   /** A deployment request handed to the deployment engine, as written (variables resolved). */
   deploy?: Record<string, unknown>;
+  /** Where the run's sources go in this job's workspace; `false`: none (absent: /workspace, no history). */
+  checkout?: CheckoutModel | false;
 }
 
 /** How the expansions of one matrix job run together. */
@@ -100,12 +102,63 @@ export interface MatrixStrategyModel {
   failFast: boolean;
 }
 
-/** What starts the pipeline. */
-export interface TriggerModel {
-  type: 'push' | 'pull_request' | 'manual' | 'schedule';
+/** Branch or tag globs, with a leading `!` to exclude (docs/triggers.md). */
+export interface RefTriggerModel {
   branches?: string[];
+  branches_ignore?: string[];
+  tags?: string[];
+  tags_ignore?: string[];
   paths?: string[];
-  cron?: string;
+  paths_ignore?: string[];
+}
+
+/** A `pull_request` trigger. */
+export interface PullRequestTriggerModel {
+  branches?: string[];
+  branches_ignore?: string[];
+  types?: Array<'opened' | 'synchronize' | 'reopened' | 'closed' | 'edited' | 'ready_for_review'>;
+  paths?: string[];
+  paths_ignore?: string[];
+}
+
+/** One `schedule` entry. */
+export interface ScheduleTriggerModel {
+  cron: string;
+  branch?: string;
+  timezone?: string;
+  overlap?: string;
+}
+
+/** One input of a manual run. */
+export interface ManualInputModel {
+  description?: string;
+  default?: string | number | boolean;
+  required?: boolean;
+  options?: Array<string | number | boolean>;
+}
+
+/** What starts the pipeline, as written (docs/triggers.md). */
+export interface TriggersModel {
+  push?: RefTriggerModel;
+  pull_request?: PullRequestTriggerModel;
+  schedule?: ScheduleTriggerModel[];
+  manual?: { inputs?: Record<string, ManualInputModel> };
+}
+
+/** A concurrency group: runs in it take turns (GitHub Actions semantics, docs/triggers.md). */
+export interface ConcurrencyGroupModel {
+  /** The group's name, variables resolved. */
+  group: string;
+  /** A newer run cancels the running one; otherwise it waits (and replaces an older waiting run). */
+  cancelInProgress: boolean;
+}
+
+/** Where a job's sources go, and how much git history comes with them. */
+export interface CheckoutModel {
+  /** Directory under /workspace, `''` for /workspace itself. */
+  path: string;
+  /** Commits of history in a `.git` beside the sources (0: all); absent: no `.git`. */
+  depth?: number;
 }
 
 /** A whole pipeline, validated and expanded. */
@@ -120,8 +173,12 @@ export interface PipelineModel {
   maxParallel?: number;
   /** The runtime variables (`--var`) the pipeline was parsed with: record them to re-run identically. */
   variables?: Record<string, string>;
-  /** What starts the pipeline (informational for now). */
-  triggers?: TriggerModel[];
+  /** What starts the pipeline. */
+  triggers?: TriggersModel;
+  /** The run's concurrency group, when it has one. */
+  concurrency?: ConcurrencyGroupModel;
+  /** Whether the run's source archive includes submodules. */
+  submodules?: boolean;
   /** Deployment targets, as written (variables resolved). */
   deploy?: Record<string, unknown>;
   /** The pipeline's own artifact retention policies (`artifacts.retention`), normalised. */

@@ -3,6 +3,7 @@ import { DiagnosticCollector } from './diagnostics';
 import { checkImage } from './job-checks';
 import { expandJob, type JobDeclaration } from './job-expansion';
 import type { Diagnostic, PipelineModel } from './model';
+import { manualInputDefaults } from './manual-inputs';
 import { buildPipelineModel } from './model-builder';
 import { jobNamePattern, maxJobNameLength, pipelineHeaderSchema, variableNamePattern } from './schema';
 import { reportSchemaIssues } from './schema-issues';
@@ -104,7 +105,8 @@ function parse(source: string, options: ParseOptions): ParseResult {
     return invalid(collector);
   }
 
-  const runtime = checkRuntimeVariables(options.vars ?? {}, collector);
+  // Manual inputs' defaults are variables of every run; given values win (docs/triggers.md).
+  const runtime = checkRuntimeVariables({ ...manualInputDefaults(document), ...options.vars }, collector);
   const defaultImage = options.defaultImage ?? defaultStepImage;
   checkImage(defaultImage, [], collector);
   const raw = document as Record<string, unknown>;

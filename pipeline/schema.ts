@@ -3,12 +3,10 @@ import { retentionPoliciesSchema } from './retention-policy';
 import { durationSchema } from './duration-schema';
 import { formatMemorySize, parseMemorySize } from './memory-size';
 
-/** Job names: a letter, then letters, digits, `_` or `-`; at most 63 characters. */
-export const jobNamePattern = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
-/** Longest allowed job name. */
-export const maxJobNameLength = 63;
-/** Environment variable names. */
-export const variableNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+import { jobNamePattern, maxJobNameLength, variableNamePattern } from './names';
+import { concurrencySchema, jobCheckoutSchema, pipelineCheckoutSchema, triggersSchema } from './trigger-schema';
+
+export { jobNamePattern, maxJobNameLength, variableNamePattern };
 
 /** Fixed defaults and ranges of the language, shared by the schema, the model builder and the docs. */
 export const limits = {
@@ -218,16 +216,9 @@ export const jobSchema = z
       .record(z.string(), z.unknown())
       .optional()
       .meta({ description: 'A deployment request handed to the deployment engine.' }),
+    checkout: jobCheckoutSchema.optional(),
   })
   .meta({ description: 'A job: steps sharing a workspace, run in order.' });
-
-/** A trigger: what starts the pipeline. */
-export const triggerSchema = z.strictObject({
-  type: z.enum(['push', 'pull_request', 'manual', 'schedule']),
-  branches: z.array(z.string()).optional().meta({ description: 'Branch globs (push, pull_request).' }),
-  paths: z.array(z.string()).optional().meta({ description: 'Changed-path globs (push, pull_request).' }),
-  cron: z.string().optional().meta({ description: 'Cron expression (schedule).' }),
-});
 
 /** Pipeline-level fields other than `jobs`. */
 const pipelineFields = {
@@ -250,11 +241,9 @@ const pipelineFields = {
     })
     .optional()
     .meta({ description: 'Defaults for every job’s artifacts.' }),
-  triggers: z.array(triggerSchema).optional(),
-  concurrency: z
-    .strictObject({ max_parallel: z.int().min(limits.maxParallel.min).max(limits.maxParallel.max) })
-    .optional()
-    .meta({ description: 'At most max_parallel jobs of a run at once.' }),
+  triggers: triggersSchema.optional(),
+  concurrency: concurrencySchema.optional(),
+  checkout: pipelineCheckoutSchema.optional(),
   deploy: z.record(z.string(), z.unknown()).optional().meta({ description: 'Deployment targets.' }),
 };
 

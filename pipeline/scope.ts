@@ -14,6 +14,16 @@ export const runTimeSystemVariables = [
   'CONVEYOR_TRIGGER',
   'CONVEYOR_BRANCH',
   'CONVEYOR_COMMIT',
+  // The source's variables (pipeline/source.ts): known at parse time when the caller passes the source.
+  'CONVEYOR_SHORT_COMMIT',
+  'CONVEYOR_REF',
+  'CONVEYOR_TAG',
+  'CONVEYOR_EVENT',
+  'CONVEYOR_PR_NUMBER',
+  'CONVEYOR_BASE_BRANCH',
+  'CONVEYOR_REPOSITORY',
+  'CONVEYOR_COMMIT_MESSAGE',
+  'CONVEYOR_COMMIT_AUTHOR',
 ] as const;
 
 /** Everything a scope is built from. */

@@ -24,6 +24,7 @@ import { HttpError, type ErrorBody } from './http-errors';
 import { deploymentPageRoutes } from './routes/deployment-pages';
 import { deploymentRoutes } from './routes/deployments';
 import { healthRoutes } from './routes/health';
+import { hookRoutes } from './routes/hooks';
 import { metricsRoutes } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
 import { runPageRoutes } from './routes/run-pages';
@@ -43,6 +44,7 @@ export const routeAreas: RouteArea[] = [
   runRoutes,
   deploymentRoutes,
   slackRoutes,
+  hookRoutes,
   webRoutes,
   runPageRoutes,
   deploymentPageRoutes,

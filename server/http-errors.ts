@@ -7,7 +7,16 @@ import { z } from 'zod';
 /** The body of every error response. */
 export const errorSchema = z
   .object({
-    error: z.enum(['bad_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'unavailable', 'internal']),
+    error: z.enum([
+      'bad_request',
+      'unauthorized',
+      'forbidden',
+      'not_found',
+      'conflict',
+      'unprocessable',
+      'unavailable',
+      'internal',
+    ]),
     message: z.string().meta({ description: 'What went wrong and how to fix it, in one line.' }),
     issues: z
       .array(z.object({ path: z.string(), message: z.string() }))
@@ -44,7 +53,7 @@ export const unauthorized = (message: string) => new HttpError(401, { error: 'un
  */
 export function responses<T extends Record<number, z.ZodType>>(
   success: T,
-  errors: readonly (400 | 401 | 403 | 404 | 409 | 503)[] = [],
+  errors: readonly (400 | 401 | 403 | 404 | 409 | 422 | 503)[] = [],
 ): T & Record<number, z.ZodType> {
   return { ...success, ...Object.fromEntries(errors.map((status) => [status, errorSchema])) };
 }

@@ -15,6 +15,13 @@ import type { ArtifactStore } from '../activities/store/store';
 import { createSlackActivities } from '../activities/slack-notify';
 import type { SlackSettings } from '../config/slack';
 import { artifactSettings, type ArtifactSettings } from '../config/artifacts-config';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createCommitStatusActivities } from '../activities/source/commit-status';
+import { GitRepositories } from '../activities/source/repositories';
+import { createSourceActivities } from '../activities/source/source-activities';
+import { defaultStepImage } from '../pipeline';
+import { credentialsFor, type ProvidersSettings } from '../config/providers';
 import { loadConfig } from './config';
 import { createStoreFromConfig, scratchDir } from './stores';
 
@@ -34,6 +41,14 @@ export interface ConveyorWorkerDeps {
   heartbeatMs?: number;
   /** The owning cluster's label value for Docker resources (`clusterLabel`); the sweeper only removes those. */
   cluster?: string;
+  /** The `providers:` settings (commit statuses, repository credentials; docs/triggers.md). */
+  providers?: () => ProvidersSettings | undefined;
+  /** The API server's address, for links in commit statuses when `providers.public_url` is not set. */
+  apiAddress?: string;
+  /** Where the worker keeps mirrors of remote repositories (default: a directory under the system's tmp). */
+  gitCacheDir?: string;
+  /** Image for steps that name none, for pipelines the worker reads itself (schedules). */
+  defaultImage?: string;
   /**
    * Where deployments register their routers with Prometheus, and where they query it (docs/deployments.md;
    * default: the configured Prometheus).
@@ -62,10 +77,15 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...workflowSource,
-    // Light activities: retention touches only the store, gate messages only Slack.
+    // Light activities beside the workflows: retention touches only the store, gate messages only Slack; commit
+    // statuses (docs/triggers.md).
     activities: {
       ...createRetentionActivities({ store, settings }),
       ...createSlackActivities({ settings: deps.slack ?? (() => loadConfig().file.slack) }),
+      ...createCommitStatusActivities({
+        providers: deps.providers ?? (() => config.file.providers),
+        apiAddress: deps.apiAddress,
+      }),
     },
   });
   const dockerWorker = await Worker.create({
@@ -81,6 +101,17 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
         cluster: deps.cluster,
       }),
       ...createDockerResourceActivities({ docker: deps.docker, cluster: deps.cluster }),
+      ...createSourceActivities({
+        repositories: new GitRepositories({
+          cacheDir: deps.gitCacheDir ?? path.join(tmpdir(), 'conveyor-git'),
+          credentials: (url) => credentialsFor(deps.providers?.() ?? config.file.providers, process.env, url),
+        }),
+        defaultImage: deps.defaultImage ?? defaultStepImage,
+        store,
+        docker: deps.docker,
+        spoolDir: deps.scratchDir ?? scratchDir(config),
+        cluster: deps.cluster,
+      }),
       ...createDeploymentActivities({
         docker: deps.docker,
         cluster: deps.cluster,

@@ -216,7 +216,7 @@ export async function releaseRunReferences(
   await artifactActivities(options).releaseReferences({ runId, digests });
 }
 
-function describeArtifactFailure(error: ActivityFailure): { reason: JobReason; message: string } {
+export function describeArtifactFailure(error: ActivityFailure): { reason: JobReason; message: string } {
   const cause = error.cause;
   if (cause instanceof ApplicationFailure && cause.type && cause.type in failureReasons) {
     return { reason: failureReasons[cause.type as keyof typeof failureReasons], message: cause.message };

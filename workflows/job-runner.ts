@@ -9,6 +9,7 @@
  */
 import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
 import type { JobModel, StepModel } from '../pipeline/model';
+import { sourceVariables, type RunSource } from '../pipeline/source';
 import type { RunStepResult } from '../activities/docker-step';
 import type { ExitReason } from '../activities/exit-codes';
 import type { JobState, RunOptions, StepState } from './pipeline-run-messages';
@@ -24,6 +25,7 @@ import {
   uploadJobArtifacts,
   type JobArtifactPlan,
 } from './job-artifacts';
+import { extractJobSource, type JobSourcePlan } from './job-source';
 
 /** What running a job needs from its run. */
 export interface JobInput {
@@ -35,8 +37,14 @@ export interface JobInput {
   /** The run's isolated network, when the job uses one. */
   networkName?: string;
   options?: RunOptions;
+  /** What started the run (`cli`, `rerun`, …): `CONVEYOR_TRIGGER`. */
+  trigger?: string;
+  /** The commit the run builds: the `CONVEYOR_*` source variables (docs/triggers.md). */
+  source?: RunSource;
   /** Artifacts in and out (docs/artifacts.md); absent when the job has none. */
   artifacts?: JobArtifactPlan;
+  /** The run's source archive to check out (docs/triggers.md); absent when the run has no source. */
+  sourcePlan?: JobSourcePlan;
 }
 
 /**
@@ -91,6 +99,8 @@ async function runJobAttempt(input: JobInput, state: JobState, jobAttempt: numbe
 
 async function runSteps(input: JobInput, state: JobState, jobAttempt: number, workspace: { removed: boolean }) {
   const steps = input.job.steps;
+  // The sources first, then the artifacts of earlier jobs over them.
+  if (!(await extractJobSource(input, state, jobAttempt))) return;
   if (artifactHooks.downloads(input) && !(await downloadJobInputs(input, state, jobAttempt))) return;
   for (const [index, step] of steps.entries()) {
     const stepState = state.steps[index]!;
@@ -189,6 +199,8 @@ function systemVariables(input: JobInput, step: StepModel, attempt: number): Rec
     CONVEYOR_JOB: input.job.name,
     CONVEYOR_STEP: step.name,
     CONVEYOR_ATTEMPT: String(attempt),
+    CONVEYOR_TRIGGER: input.trigger ?? '',
+    ...sourceVariables(input.source, input.trigger),
     HOME: '/tmp',
   };
 }

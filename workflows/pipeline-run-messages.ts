@@ -5,6 +5,7 @@
  */
 import { defineQuery } from '@temporalio/workflow';
 import type { PipelineModel } from '../pipeline/model';
+import type { RunSource, SourceArchive } from '../pipeline/source';
 import type { ExitReason } from '../activities/exit-codes';
 import type { JobArtifact } from '../activities/artifacts/activities';
 
@@ -43,6 +44,8 @@ export interface PipelineRunInput {
   reuse?: Record<string, JobState>;
   /** The run this one re-runs, when it is a re-run. */
   rerunOf?: string;
+  /** The repository and exact commit the run builds, and the event that started it (docs/triggers.md). */
+  source?: RunSource;
 }
 
 /** A job's lifecycle (DESIGN.md §5). */
@@ -120,6 +123,14 @@ export interface PipelineRunStatus {
   finishedAt?: string;
   /** Jobs by name, in the pipeline's declaration order (all of them, unless `partial`). */
   jobs: Record<string, JobState>;
+  /** The commit the run builds (docs/triggers.md). */
+  source?: RunSource;
+  /** The run's one source archive, once the worker has made it. */
+  sourceArchive?: SourceArchive;
+  /** Why the run has no source archive although it has a source (its checking-out jobs fail with it). */
+  sourceError?: string;
+  /** While the run waits for its turn in a concurrency group: the group. */
+  waitingFor?: string;
   /** How many jobs are in each state (runs started before this field existed lack it). */
   counts?: Partial<Record<JobStatus, number>>;
   /** How many jobs the run has. */

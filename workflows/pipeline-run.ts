@@ -45,6 +45,8 @@ import {
 import { failureMessage, runResult, statusPage } from './run-result';
 import { statusKey } from './search-attributes';
 import { childWorkflowId } from './workflow-ids';
+import { afterRun, beforeJobs, describeOutcome, releaseTurn } from './run-source';
+import { jobSourcePlan, releaseRunSource } from './job-source';
 
 /** Why and how the run is stopping early, as the run's timer and cancellation request report it. */
 interface RunStop {
@@ -83,6 +85,16 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
     stop.reason ??= 'cancelled';
     stop.cancellation = error;
   });
+  // Source, commit status and concurrency group (docs/triggers.md); a run cancelled while waiting runs no job.
+  const preamble = await beforeJobs(input, status, runId, () => stop.reason !== undefined);
+  if (!preamble.admitted) {
+    for (const job of Object.values(status.jobs)) if (job.status === 'pending') job.status = 'cancelled';
+    status.finishedAt = new Date().toISOString();
+    setRunStatus('cancelled');
+    await releaseTurn(preamble);
+    await afterRun(input, runId, 'cancelled', 'Cancelled before it started (a newer run of its group replaced it)');
+    throw stop.cancellation;
+  }
   // The run timeout: a durable timer; cancelled with the run, or cleared when the jobs are done.
   const timer = new CancellationScope();
   void timer
@@ -110,17 +122,22 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
     if (artifactHooks.releases(status)) {
       await CancellationScope.nonCancellable(() => releaseRunReferences(runId, status, input.options));
     }
+    await CancellationScope.nonCancellable(() => releaseRunSource(runId, status, input.options));
+    // The group's next run starts only once this one's containers are gone.
+    await releaseTurn(preamble);
   }
 
   const jobs = Object.values(status.jobs);
   status.finishedAt = new Date().toISOString();
   if (stop.reason === 'cancelled') {
     setRunStatus('cancelled');
+    await afterRun(input, runId, 'cancelled', describeOutcome(status));
     // Rethrown after cleanup so Temporal records the run as cancelled; the status query still answers.
     throw stop.cancellation;
   }
   const failed = stop.reason === 'run_timed_out' || jobs.some((job) => job.status === 'failed');
   setRunStatus(failed ? 'failed' : 'success');
+  await afterRun(input, runId, status.status, describeOutcome(status));
   const result = runResult(status);
   if (failed && patched(failedRunPatch)) {
     throw ApplicationFailure.create({
@@ -172,7 +189,10 @@ async function runJobs(
       job,
       networkName: job.network === 'isolated' ? networkName : undefined,
       options: input.options,
+      trigger: input.trigger,
+      ...(input.source ? { source: input.source } : {}),
       artifacts: planJobArtifacts(pipeline, job, status.jobs),
+      sourcePlan: jobSourcePlan(status),
     };
     Object.assign(status.jobs[name]!, { status: 'running', startedAt: new Date().toISOString() });
     const scope = new CancellationScope();

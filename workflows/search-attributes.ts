@@ -11,6 +11,10 @@ export const statusKey = defineSearchAttributeKey('ConveyorStatus', SearchAttrib
 /** What started the run: `cli`, `rerun`, a ref such as `refs/heads/main`. */
 export const triggerKey = defineSearchAttributeKey('ConveyorTrigger', SearchAttributeType.KEYWORD);
 
+/** The full commit SHA the run builds (docs/triggers.md). */
+export const commitKey = defineSearchAttributeKey('ConveyorCommit', SearchAttributeType.KEYWORD);
+/** The branch the run builds (for a pull request: its head branch). */
+export const branchKey = defineSearchAttributeKey('ConveyorBranch', SearchAttributeType.KEYWORD);
 /** A deployment's service (deployment workflows). */
 export const serviceKey = defineSearchAttributeKey('ConveyorService', SearchAttributeType.KEYWORD);
 /** A deployment's environment. */
@@ -29,6 +33,8 @@ export const conveyorSearchAttributes: { name: string; type: SearchAttributeType
   pipelineKey,
   statusKey,
   triggerKey,
+  commitKey,
+  branchKey,
   serviceKey,
   environmentKey,
   deployStateKey,

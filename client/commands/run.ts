@@ -1,9 +1,15 @@
-/** `conveyor run FILE`: validate a pipeline, start its run, stream its output and report the outcome. */
+/**
+ * `conveyor run [FILE]`: validate a pipeline, start its run, stream its output and report the outcome. Inside a
+ * git work tree the run builds the checked-out commit (docs/triggers.md); `--repo` runs another repository.
+ */
 import type { Command } from 'commander';
 import { collectFlag } from '../flags';
 
 interface RunFlags {
   var: string[];
+  ref?: string;
+  repo?: string;
+  allowDirty?: boolean;
   detach?: boolean;
   json?: boolean;
 }
@@ -13,21 +19,45 @@ export function registerRunCommand(program: Command): void {
   program
     .command('run')
     .description('run a pipeline and stream its output; exits 0 on success, 1 on failure')
-    .argument('<file>', 'pipeline YAML file')
-    .option('--var <NAME=value>', 'set a variable (repeatable)', collectFlag, [])
+    .argument('[file]', 'pipeline YAML file (default: .conveyor.yml at the root of the git work tree)')
+    .option('--var <NAME=value>', 'set a variable or a manual input (repeatable)', collectFlag, [])
+    .option('--ref <ref>', 'build this branch, tag or commit instead of the checked-out one')
+    .option('--repo <url|path>', 'build another repository (file path, file://, git://, http(s)://)')
+    .option('--allow-dirty', 'build a snapshot of uncommitted work instead of refusing it')
     .option('--detach', 'start the run and print its id without waiting')
     .option('--json', 'print a JSON summary as the last line of output')
-    .action(async (file: string, flags: RunFlags) => {
+    .action(async (file: string | undefined, flags: RunFlags) => {
       // Loaded here, not at the top, so `conveyor --help` loads none of this (docs/runs.md#start-up).
-      const [{ loadConfig }, { loadPipelineFile, parseVarFlags }, { startAndFollow }] = await Promise.all([
-        import('../../workers/config.js'),
-        import('../pipeline-file.js'),
-        import('../run-follow.js'),
-      ]);
+      const [{ loadConfig }, { parsePipelineText, parseVarFlags }, { startAndFollow }, { resolveRunSource }, sources] =
+        await Promise.all([
+          import('../../workers/config.js'),
+          import('../pipeline-file.js'),
+          import('../run-follow.js'),
+          import('../run-source.js'),
+          import('../../pipeline/source.js'),
+        ]);
+      const { manualInputProblems } = await import('../../pipeline/manual-inputs.js');
+      const { CliError } = await import('../cli-error.js');
       const config = loadConfig();
       const vars = parseVarFlags(flags.var);
-      const pipeline = await loadPipelineFile(file, { vars, defaultImage: config.defaultImage });
-      const status = await startAndFollow(config, { pipeline, vars, trigger: 'cli' }, flags);
+      const resolved = await resolveRunSource(config, {
+        file,
+        ref: flags.ref,
+        repo: flags.repo,
+        allowDirty: flags.allowDirty,
+        cwd: process.cwd(),
+      });
+      const pipeline = parsePipelineText(resolved.text, resolved.label, {
+        vars,
+        defaultImage: config.defaultImage,
+        system: resolved.source ? sources.sourceVariables(resolved.source) : undefined,
+      });
+      const problems = manualInputProblems(pipeline, vars);
+      if (problems.length > 0) throw new CliError(problems.join('\n'), 2);
+      const human = flags.json ? process.stderr : process.stdout;
+      for (const notice of resolved.notices) human.write(`conveyor: ${notice}\n`);
+      const input = { pipeline, vars, trigger: 'cli', ...(resolved.source ? { source: resolved.source } : {}) };
+      const status = await startAndFollow(config, input, flags);
       if (status && status.status !== 'success') process.exitCode = 1;
     });
 }

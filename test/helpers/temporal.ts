@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import Docker from 'dockerode';
@@ -13,6 +14,7 @@ import type { ArtifactStore } from '../../activities/store/store';
 import type { ArtifactSettings } from '../../config/artifacts-config';
 import type { SlackSettings } from '../../config/slack';
 import { createStaticSecretStore } from '../../activities/secrets';
+import type { ProvidersSettings } from '../../config/providers';
 import { loadConfig } from '../../workers/config';
 import { clusterLabel } from '../../workers/cluster-label';
 import { withConveyorWorkers } from '../../workers/create-workers';
@@ -67,6 +69,8 @@ export async function withWorkers<T>(
   options: {
     heartbeatMs?: number;
     secrets?: Record<string, string>;
+    /** The `providers:` settings the workers see (commit statuses, credentials). */
+    providers?: () => ProvidersSettings | undefined;
     /** The artifact store (default: the configured one, the stack's MinIO). */
     store?: ArtifactStore;
     scratchDir?: string;
@@ -87,6 +91,7 @@ export async function withWorkers<T>(
       heartbeatMs: options.heartbeatMs,
       secrets: createStaticSecretStore(options.secrets ?? {}),
       cluster: await testCluster(),
+      providers: options.providers,
       store: options.store,
       scratchDir: options.scratchDir,
       artifactSettings: options.artifactSettings,
@@ -137,3 +142,14 @@ const quietLogger = {
   warn: (message: string) => console.warn(message),
   error: (message: string) => console.error(message),
 };
+
+/** Terminates every workflow still open on `taskQueue` (coordinators whose workers a test is about to stop). */
+export async function terminateOpenWorkflows(client: Client, taskQueue: string): Promise<void> {
+  const open = client.workflow.list({ query: `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'` });
+  for await (const workflow of open) {
+    await client.workflow
+      .getHandle(workflow.workflowId, workflow.runId)
+      .terminate('the test that started it has ended')
+      .catch(() => undefined);
+  }
+}

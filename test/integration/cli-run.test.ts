@@ -41,13 +41,21 @@ describe('conveyor run', () => {
     assert.match(result.stdout, /run run-hello-\S+ succeeded/);
   });
 
-  it('npm start -- --once runs the node-app example on the stack and exits 0 with the UI link', async () => {
+  it('npm start -- --once runs the example repository at its commit on the stack and exits 0 with the UI link', async () => {
     const result = await runCommand('npm', ['start', '--', '--once'], { timeoutMs: 300_000 });
     assert.equal(result.code, 0, result.stderr);
+    const repository = path.join(config.dataDir, 'example-repo');
+    const head = (await runCommand('git', ['-C', repository, 'rev-parse', 'HEAD'])).stdout.trim();
+    assert.match(head, /^[0-9a-f]{40}$/);
+    // The sources come from the commit (no heredocs): the pipeline reads the project's own files.
+    assert.match(
+      result.stdout,
+      new RegExp(`\\[lint/syntax\\] building \\S+ at ${head.slice(0, 12)} \\(manual on main\\)`),
+    );
     assert.match(result.stdout, /\[test \(suite=unit\)\/run-suite\] unit: 3 checks passed/);
-    assert.match(result.stdout, /\[build\/package\] [0-9a-f]{64} {2}calculator-0\.0\.0-dev\.tgz/);
-    const ui = `http://localhost:${config.temporal.uiPort}/namespaces/default/workflows/run-node-app-`;
-    assert.ok(new RegExp(`run run-node-app-\\S+ succeeded \\(${ui}`).test(result.stdout), result.stdout);
+    assert.match(result.stdout, new RegExp(`\\[build/bundle\\] packaged calculator-1\\.0\\.0\\.tgz from ${head}`));
+    const ui = `http://localhost:${config.temporal.uiPort}/namespaces/default/workflows/run-calculator-`;
+    assert.ok(new RegExp(`run run-calculator-\\S+ succeeded \\(${ui}`).test(result.stdout), result.stdout);
     assert.match(result.stdout, /Next:/);
   });
 

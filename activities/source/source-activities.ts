@@ -1,0 +1,209 @@
+/**
+ * The source activities (docs/triggers.md), on the Docker task queue beside the artifact activities:
+ *
+ * - `prepareScheduledRun`: when a schedule fires, resolves its branch to the latest commit, reads the pipeline file
+ *   at that commit and validates it, giving the run's input (the workflow cannot parse: no parser libraries in the
+ *   workflow bundle).
+ * - `archiveSource`: once per run, a `git archive` of the run's commit streamed into the artifact store
+ *   (content-addressed: the same commit gives the same object), held by a reference of the run until it ends.
+ * - `extractSource`: before a job's first step, fetches that archive, verifies its size and SHA-256, and only then
+ *   extracts it into the job's `/workspace` (or a sub-path) through the Docker API — steps need neither git nor
+ *   credentials, and every job of the run sees the same tree.
+ */
+import { Context } from '@temporalio/activity';
+import type Docker from 'dockerode';
+import { posix } from 'node:path';
+import { parsePipeline } from '../../pipeline';
+import { sourceVariables, type RunSource, type SourceArchive, type SourceProvider } from '../../pipeline/source';
+import type { PipelineRunInput } from '../../workflows/pipeline-run-messages';
+import type { SourceEntry } from '../artifacts/archive-entry';
+import { archiveEntries } from '../artifacts/archive-read';
+import { ArtifactCatalog, jobHolder } from '../artifacts/catalog';
+import { classifyArtifactError } from '../artifacts/errors';
+import { packArchive } from '../artifacts/tar-pack';
+import { fetchVerified } from '../artifacts/transfer';
+import { putIntoWorkspace, withWorkspaceContainer, type WorkspaceRef } from '../artifacts/workspace-io';
+import { wrapDockerError } from '../docker-errors';
+import { ensureWorkspace } from '../docker-resources';
+import { stepUser } from '../docker-step';
+import { PipelineConfigError, toApplicationFailure } from '../errors';
+import { formatDigest, parseDigest, type ArtifactStore } from '../store/store';
+import type { GitRepositories } from './repositories';
+
+/** What the source activities are wired to (STYLE.md 5). */
+export interface SourceActivityDeps {
+  repositories: GitRepositories;
+  /** Image for steps that name none. */
+  defaultImage: string;
+  /** Where source archives are kept: the artifact store. */
+  store: ArtifactStore;
+  docker: Docker;
+  /** Local scratch directory for verified downloads. */
+  spoolDir: string;
+  /** The owning cluster's label value, set on the housekeeping containers. */
+  cluster?: string;
+}
+
+/** Which commit to archive for which run. */
+export interface ArchiveSourceInput {
+  runId: string;
+  repository: string;
+  commit: string;
+  ref?: string;
+}
+
+/** Which job attempt gets the run's source archive, and where under /workspace. */
+export interface ExtractSourceInput {
+  runId: string;
+  job: string;
+  jobAttempt: number;
+  archive: SourceArchive;
+  /** Sub-path of /workspace ('' for /workspace itself). */
+  path: string;
+}
+
+/** The holder name of a run's reference to its source archive. */
+export function sourceHolder(runId: string): string {
+  return jobHolder(runId, '~source');
+}
+
+/** What a schedule starts: a pipeline file of a repository, on a branch. */
+export interface ScheduledRunInput {
+  /** The schedule's id. */
+  schedule: string;
+  pipeline: string;
+  repository: string;
+  branch: string;
+  /** The pipeline file, relative to the repository root. */
+  file: string;
+  provider?: SourceProvider;
+}
+
+/** The run a schedule starts, or why it cannot. */
+export interface PreparedScheduledRun {
+  input: PipelineRunInput;
+}
+
+/** Creates the source activities. */
+export function createSourceActivities(deps: SourceActivityDeps) {
+  const { repositories } = deps;
+  const catalog = new ArtifactCatalog(deps.store);
+
+  async function prepareScheduledRun(request: ScheduledRunInput): Promise<PreparedScheduledRun> {
+    try {
+      const resolved = await repositories.resolve(request.repository, request.branch);
+      const [text, info] = await Promise.all([
+        repositories.readFile(request.repository, resolved.commit, request.file),
+        repositories.commitInfo(request.repository, resolved.commit),
+      ]);
+      const source: RunSource = {
+        repository: request.repository,
+        commit: resolved.commit,
+        ref: resolved.ref ?? `refs/heads/${request.branch}`,
+        branch: request.branch,
+        author: info.author,
+        message: info.message,
+        event: 'schedule',
+        pipelineFile: request.file,
+        ...(request.provider ? { provider: request.provider } : {}),
+      };
+      const result = parsePipeline(text, {
+        file: request.file,
+        defaultImage: deps.defaultImage,
+        system: sourceVariables(source, 'schedule'),
+      });
+      if (!result.valid) {
+        const first = result.errors[0]!;
+        throw new PipelineConfigError(
+          `${request.file} at ${resolved.commit.slice(0, 12)} is invalid: line ${first.line}: ${first.message}`,
+          { file: request.file, commit: resolved.commit, line: first.line, column: first.column, code: first.code },
+        );
+      }
+      return { input: { pipeline: result.pipeline, vars: {}, trigger: `schedule:${request.schedule}`, source } };
+    } catch (error) {
+      throw toApplicationFailure(error);
+    }
+  }
+
+  async function archiveSource(input: ArchiveSourceInput): Promise<SourceArchive> {
+    const ctx = Context.current();
+    try {
+      await repositories.ensureCommit(input.repository, input.commit, input.ref);
+      const files = await repositories.countFiles(input.repository, input.commit);
+      const tar = await repositories.archive(input.repository, input.commit, ctx.cancellationSignal);
+      const since = new Date().toISOString();
+      const put = await deps.store.putContent(tar, {
+        // Held before the object is published or found: retention re-checks references before deleting.
+        onDigest: (digest) =>
+          catalog.addReference(digest, sourceHolder(input.runId), {
+            kind: 'job',
+            run: input.runId,
+            job: '~source',
+            since,
+          }),
+        onProgress: () => ctx.heartbeat(),
+        signal: ctx.cancellationSignal,
+      });
+      return { digest: formatDigest(put.digest), size: put.size, files };
+    } catch (error) {
+      throw toApplicationFailure(error);
+    }
+  }
+
+  async function extractSource(input: ExtractSourceInput): Promise<{ files: number }> {
+    const ctx = Context.current();
+    const ref: WorkspaceRef = {
+      runId: input.runId,
+      job: input.job,
+      jobAttempt: input.jobAttempt,
+      cluster: deps.cluster,
+    };
+    try {
+      await ensureWorkspace(deps.docker, ref).catch((error: unknown) => {
+        throw wrapDockerError(error, `preparing the workspace of job '${input.job}'`);
+      });
+      const digest = parseDigest(input.archive.digest);
+      // Nothing reaches the workspace before the whole archive has been checked against its digest and size.
+      const content = await fetchVerified(deps.store, digest, {
+        expectedSize: input.archive.size,
+        spoolDir: deps.spoolDir,
+        onProgress: () => ctx.heartbeat(),
+        signal: ctx.cancellationSignal,
+      }).catch((error: unknown) => {
+        throw classifyArtifactError(error, { artifact: 'source', digest: input.archive.digest });
+      });
+      try {
+        let files = 0;
+        await withWorkspaceContainer(deps.docker, ref, async (container) => {
+          const [uid, gid] = stepUser.split(':').map(Number) as [number, number];
+          const entries = underPath(archiveEntries(content.open(), 'none'), input.path, () => (files += 1));
+          const { stream, summary } = packArchive(entries, { owner: { uid, gid }, ordered: false });
+          await Promise.all([putIntoWorkspace(container, stream), summary]);
+        });
+        return { files };
+      } finally {
+        await content.release();
+      }
+    } catch (error) {
+      throw toApplicationFailure(error);
+    }
+  }
+
+  return { prepareScheduledRun, archiveSource, extractSource };
+}
+
+/** The archive's entries moved under `base` (its directories first), counting files. */
+async function* underPath(
+  entries: AsyncIterable<SourceEntry>,
+  base: string,
+  onFile: () => void,
+): AsyncIterable<SourceEntry> {
+  const segments = base.split('/').filter(Boolean);
+  for (let index = 1; index <= segments.length; index += 1) {
+    yield { path: segments.slice(0, index).join('/'), type: 'directory', mode: 0o755, size: 0 };
+  }
+  for await (const entry of entries) {
+    if (entry.type === 'file') onFile();
+    yield segments.length === 0 ? entry : { ...entry, path: posix.join(base, entry.path) };
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The run's source in its jobs (docs/triggers.md), with real git, Temporal, Docker and MinIO: the worker archives
+ * the run's commit once into the artifact store, every checking-out job extracts that same archive into
+ * /workspace (or `checkout.path`) — so a commit that lands mid-run changes nothing — `checkout: false` gets no
+ * files, and an archive whose bytes no longer match its digest stops the job before its first step.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ArtifactCatalog } from '../../activities/artifacts/catalog';
+import { contentKey } from '../../activities/store/store';
+import type { RunSource } from '../../pipeline/source';
+import { statusQuery, type PipelineRunStatus } from '../../workflows/pipeline-run-messages';
+import { finalStatus, pipelineFrom, runInput } from '../helpers/artifact-runs';
+import { commitFiles, createWorkTree, scratchDir } from '../helpers/git';
+import { eventually } from '../helpers/server';
+import { createTestStore, type TestStore } from '../helpers/stores';
+import { leftoversOf, logs, testEnvironment, uniqueTaskQueue, withWorkers } from '../helpers/temporal';
+
+const pipeline = (name: string) =>
+  pipelineFrom(`
+name: ${name}
+jobs:
+  first:
+    steps:
+      - name: show
+        script: ["echo first=$(cat VERSION)", "sleep 3"]
+  second:
+    needs: [first]
+    steps:
+      - name: show
+        script: ["echo second=$(cat VERSION) app=$(cat src/app.js)"]
+  bare:
+    checkout: false
+    steps:
+      - name: look
+        script: ["test ! -e VERSION && test -z \\"$(ls -A /workspace)\\" && echo bare got nothing"]
+  placed:
+    checkout:
+      path: sub/dir
+    steps:
+      - name: show
+        script: ["echo placed=$(cat sub/dir/VERSION)"]
+`);
+
+let work = '';
+let head = '';
+let subject: TestStore;
+let cleanup: () => Promise<void> = async () => undefined;
+
+async function output(runId: string, job: string): Promise<string> {
+  const { records } = await logs.read(runId);
+  return records
+    .filter((record) => record.job === job)
+    .map((record) => record.line)
+    .join('\n');
+}
+
+function source(commit: string): RunSource {
+  return { repository: work, commit, ref: 'refs/heads/main', branch: 'main', event: 'manual' };
+}
+
+describe('source checkout', () => {
+  before(async () => {
+    const scratch = await scratchDir('checkout');
+    cleanup = scratch.cleanup;
+    work = path.join(scratch.dir, 'app');
+    head = await createWorkTree(work, { VERSION: '1.0.0\n', 'src/app.js': 'console.log(1);\n' });
+    subject = await createTestStore('s3');
+  });
+  after(async () => {
+    await subject?.dispose();
+    await cleanup();
+  });
+
+  it('archives the commit once; every job sees that tree even after a new commit lands mid-run; checkout: false and checkout.path', async () => {
+    const env = await testEnvironment();
+    const taskQueue = uniqueTaskQueue('checkout');
+    const runId = `run-checkout-${randomUUID().slice(0, 8)}`;
+    const status = await withWorkers(
+      taskQueue,
+      async () => {
+        const handle = await env.client.workflow.start('pipelineRun', {
+          taskQueue,
+          workflowId: runId,
+          args: [{ ...runInput(pipeline('checkout')), source: source(head) }],
+        });
+        // Once the first job runs (the archive exists), a new commit moves the branch.
+        await eventually('the first job running', async () => {
+          const live = await handle.query(statusQuery);
+          return live.jobs.first?.status === 'running' ? true : undefined;
+        });
+        await commitFiles(work, { VERSION: '2.0.0\n' }, 'A newer commit');
+        return finalStatus(handle);
+      },
+      { store: subject.store, scratchDir: subject.spoolDir },
+    );
+    assert.equal(status.status, 'success', JSON.stringify(status.jobs, null, 1));
+    assert.match(await output(runId, 'first'), /^first=1\.0\.0$/m);
+    assert.match(await output(runId, 'second'), /^second=1\.0\.0 app=console\.log\(1\);$/m);
+    assert.match(await output(runId, 'bare'), /bare got nothing/);
+    assert.match(await output(runId, 'placed'), /^placed=1\.0\.0$/m);
+
+    const archive = status.sourceArchive!;
+    assert.match(archive.digest, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(archive.files, 2);
+    assert.ok((await subject.store.statContent(archive.digest.slice(7)))?.size === archive.size);
+    // One archive for the run; one verified extraction per checking-out job (not for `bare`).
+    const history = await env.client.workflow.getHandle(runId).fetchHistory();
+    const scheduled = (type: string) =>
+      (history.events ?? []).filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === type)
+        .length;
+    assert.equal(scheduled('archiveSource'), 1);
+    assert.equal(scheduled('extractSource'), 3);
+    // The run's reference to its archive is gone once it ended.
+    assert.deepEqual(await new ArtifactCatalog(subject.store).references(archive.digest.slice(7)), []);
+    assert.deepEqual(await leftoversOf(runId), []);
+  });
+
+  it('an archive whose stored bytes no longer match its digest fails the job artifact_corrupted before any step', async () => {
+    const env = await testEnvironment();
+    const taskQueue = uniqueTaskQueue('checkout-bad');
+    const only = pipeline('checkout-bad');
+    only.jobs = only.jobs.filter((job) => job.name === 'first');
+    const run = (runId: string) =>
+      withWorkers(
+        taskQueue,
+        async () =>
+          finalStatus(
+            await env.client.workflow.start('pipelineRun', {
+              taskQueue,
+              workflowId: runId,
+              args: [{ ...runInput(only), source: source(head) }],
+            }),
+          ),
+        { store: subject.store, scratchDir: subject.spoolDir },
+      );
+    const good: PipelineRunStatus = await run(`run-checkout-good-${randomUUID().slice(0, 8)}`);
+    assert.equal(good.status, 'success');
+    const hex = good.sourceArchive!.digest.slice(7);
+    const chunks: Buffer[] = [];
+    for await (const chunk of await subject.store.getContent(hex)) chunks.push(chunk as Buffer);
+    const flipped = Buffer.concat(chunks);
+    flipped[600] = flipped[600]! ^ 0x01;
+    await subject.s3!.client.putObject(subject.s3!.bucket, contentKey(hex), flipped, flipped.length);
+
+    // The same commit gives the same archive, already stored: the bad object is what the job fetches.
+    const runId = `run-checkout-bad-${randomUUID().slice(0, 8)}`;
+    const bad = await run(runId);
+    assert.equal(bad.sourceArchive?.digest, good.sourceArchive!.digest);
+    const job = bad.jobs.first!;
+    assert.equal(bad.status, 'failed');
+    assert.equal(job.reason, 'artifact_corrupted', JSON.stringify(job));
+    assert.match(job.message ?? '', /^checkout: .*integrity check failed/);
+    assert.deepEqual(
+      job.steps.map((step) => step.status),
+      ['skipped'],
+    );
+    assert.equal(await output(runId, 'first'), '');
+    assert.deepEqual(await leftoversOf(runId), []);
+  });
+});
