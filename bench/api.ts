@@ -32,7 +32,6 @@ import { approveUpdate, statusQuery } from '../workflows/deployment-messages';
 import { loadConfig } from '../workers/config';
 import { destroyDeployment, ensureServiceImage, testSpec } from '../test/helpers/deployments';
 import { SlackReceiver } from '../test/helpers/slack-receiver';
-import { median } from './harness';
 
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 10);
@@ -59,6 +58,9 @@ function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
+
+/** The middle value (the lower one of an even count); bench/harness.ts is not imported: it installs a Temporal runtime. */
+const median = (values: number[]) => percentile(values, 50);
 
 /** `rate` requests per second for `seconds`, each due at its slot; latency from the slot to the last byte. */
 async function steady(port: number, urlPath: string, token: string) {
