@@ -4,8 +4,14 @@
  * answer cannot hide the ones queued behind it) and flat out with 8 connections; `GET /healthz`, which touches
  * nothing but the server, is the baseline measured the same way in the same run.
  *
+ * Then the time from an approval to the deployment workflow's update result, on a canary waiting on one approval
+ * gate after another: pressing Slack's **Approve** button (a signed `POST /slack/interactions`, answered once the
+ * update has returned), `POST /api/deployments/…/approve`, and the baseline, the same update sent straight from a
+ * Temporal client; the three take turns on consecutive gates.
+ *
  * Needs the embedded stack (`bin/conveyor dev up`): the server runs in its own process (the compiled `dist/`, as
- * `dev up` runs it) on a free port with a configuration file of its own; the finished run is started through it.
+ * `dev up` runs it) on a free port with a configuration file of its own; the finished run is started through it,
+ * and the deployment runs on the stack's worker (and is destroyed at the end).
  *
  * Usage: npx tsx bench/api.ts [rounds=3] [seconds=10]
  */
@@ -17,8 +23,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { stringify } from 'yaml';
+import { Client, Connection } from '@temporalio/client';
 import { newToken } from '../config/access-tokens';
-import { median } from './harness';
+import { gateActions } from '../activities/slack-gate-message';
+import { requestRollout } from '../client/deployments';
+import { deploymentWorkflowId } from '../deploy/names';
+import { approveUpdate, statusQuery } from '../workflows/deployment-messages';
+import { loadConfig } from '../workers/config';
+import { destroyDeployment, ensureServiceImage, testSpec } from '../test/helpers/deployments';
+import { SlackReceiver } from '../test/helpers/slack-receiver';
 
 const rounds = Number(process.argv[2] ?? 3);
 const seconds = Number(process.argv[3] ?? 10);
@@ -45,6 +58,9 @@ function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
+
+/** The middle value (the lower one of an even count); bench/harness.ts is not imported: it installs a Temporal runtime. */
+const median = (values: number[]) => percentile(values, 50);
 
 /** `rate` requests per second for `seconds`, each due at its slot; latency from the slot to the last byte. */
 async function steady(port: number, urlPath: string, token: string) {
@@ -103,11 +119,21 @@ async function main(): Promise<void> {
   const { token, entry } = newToken('bench');
   writeFileSync(
     path.join(dir, 'conveyor.config.yml'),
-    stringify({ access: { users: { bench: { roles: ['operator'] } }, tokens: [entry] } }),
+    stringify({
+      access: {
+        users: { bench: { roles: ['operator'], environments: { bench: ['approver'] }, slack: 'U0BENCH01' } },
+        tokens: [entry],
+      },
+    }),
   );
   const port = await freePort();
   const server = spawn(process.execPath, [path.join(root, 'dist/server/main.js')], {
-    env: { ...process.env, CONVEYOR_CONFIG: path.join(dir, 'conveyor.config.yml'), CONVEYOR_API_PORT: String(port) },
+    env: {
+      ...process.env,
+      CONVEYOR_CONFIG: path.join(dir, 'conveyor.config.yml'),
+      CONVEYOR_API_PORT: String(port),
+      CONVEYOR_SLACK_SIGNING_SECRET: signingSecret,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let output = '';
@@ -164,10 +190,95 @@ async function main(): Promise<void> {
           `${median(r.max).toFixed(0).padStart(10)}`,
       );
     }
+    await approvals(port, token);
   } finally {
     server.kill('SIGTERM');
     agent.destroy();
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const signingSecret = 'bench-signing-secret';
+
+/** Approval → update result, over consecutive gates of one canary rollout (Slack, API, direct update in turn). */
+async function approvals(port: number, token: string): Promise<void> {
+  const config = loadConfig();
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const slack = await new SlackReceiver().start();
+  const service = `bench-${Math.random().toString(36).slice(2, 8)}`;
+  const environment = 'bench';
+  const ways = ['slack', 'api', 'update'] as const;
+  const gates = Array.from({ length: rounds * 5 * ways.length }, (_, i) => `g${i + 1}`);
+  const times: Record<(typeof ways)[number], number[]> = { slack: [], api: [], update: [] };
+  const handle = client.workflow.getHandle(deploymentWorkflowId(service, environment));
+  try {
+    await Promise.all(['v1', 'v2'].map(ensureServiceImage));
+    const routerPort = await freePort();
+    const spec = (version: string, steps?: unknown[]) =>
+      testSpec({
+        service,
+        version,
+        environment,
+        routerPort,
+        strategy: 'canary',
+        ...(steps ? { canary: { steps } } : {}),
+      });
+    const placement = { taskQueue: config.taskQueues.workflows };
+    const requestedBy = { user: 'bench', channel: 'cli' };
+    await requestRollout(client, { id: `${service}-v1`, spec: spec('v1'), requestedBy }, placement);
+    const steps = [{ set_weight: 10 }, ...gates.map((name) => ({ approval: { name, approvers: ['bench'] } }))];
+    await requestRollout(client, { id: `${service}-v2`, spec: spec('v2', steps), requestedBy }, placement);
+    for (const [index, gate] of gates.entries()) {
+      for (let i = 0; (await handle.query(statusQuery)).gate?.name !== gate; i += 1) {
+        if (i > 6000) throw new Error(`gate ${gate} did not open`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const way = ways[index % ways.length]!;
+      const started = performance.now();
+      if (way === 'slack') {
+        const answer = await slack.press({
+          url: `http://127.0.0.1:${port}/slack/interactions`,
+          signingSecret,
+          slackUserId: 'U0BENCH01',
+          actionId: gateActions.approve,
+          value: JSON.stringify({ service, environment, gate }),
+        });
+        if (answer.status !== 200) throw new Error(`the press answered ${answer.status}: ${answer.body}`);
+      } else if (way === 'api') {
+        const answer = await fetch(`http://127.0.0.1:${port}/api/deployments/${service}/${environment}/approve`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ gate }),
+        });
+        if (answer.status !== 200) throw new Error(`the API answered ${answer.status}: ${await answer.text()}`);
+      } else {
+        await handle.executeUpdate(approveUpdate, { args: [{ user: 'bench', channel: 'cli', gate }] });
+      }
+      times[way].push(performance.now() - started);
+      const decided = (await handle.query(statusQuery)).approvals.find((d) => d.gate === gate);
+      if (decided?.decision !== 'approved')
+        throw new Error(`gate ${gate} was not approved (${JSON.stringify(decided)})`);
+    }
+    const base = median(times.update);
+    console.log(
+      `\napproval → update result (${gates.length / ways.length} gates each)   median (ms)  p90 (ms)  vs update`,
+    );
+    for (const way of ways) {
+      const label = {
+        slack: 'Slack button press (signed POST)',
+        api: 'POST /api/deployments/…/approve',
+        update: 'update from a Temporal client',
+      }[way];
+      console.log(
+        `${label.padEnd(40)} ${median(times[way]).toFixed(1).padStart(11)}  ${percentile(times[way], 90).toFixed(1).padStart(8)}  ` +
+          `${(median(times[way]) / base).toFixed(2).padStart(9)}`,
+      );
+    }
+  } finally {
+    await destroyDeployment(client, service, environment);
+    await slack.stop();
+    await connection.close();
   }
 }
 

@@ -21,6 +21,7 @@ import {
 import { authPlugin } from './auth';
 import type { ServerContext } from './context';
 import { HttpError, type ErrorBody } from './http-errors';
+import { deploymentPageRoutes } from './routes/deployment-pages';
 import { deploymentRoutes } from './routes/deployments';
 import { alertRoutes } from './routes/alerts';
 import { healthRoutes } from './routes/health';
@@ -48,6 +49,7 @@ export const routeAreas: RouteArea[] = [
   hookRoutes,
   webRoutes,
   runPageRoutes,
+  deploymentPageRoutes,
 ];
 
 /** Builds the server (not yet listening). */

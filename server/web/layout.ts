@@ -9,7 +9,10 @@ export interface Viewer {
 }
 
 /** Navigation entries; an area adds its page here. */
-export const navigation: { href: string; label: string }[] = [{ href: '/runs', label: 'Runs' }];
+export const navigation: { href: string; label: string }[] = [
+  { href: '/runs', label: 'Runs' },
+  { href: '/deployments', label: 'Deployments' },
+];
 
 /** A hidden CSRF field for a form. */
 export function csrfField(viewer: Viewer): SafeHtml {
@@ -78,4 +81,21 @@ export function formatElapsed(start: string | undefined, end: string | undefined
   const minutes = Math.floor(seconds / 60);
   if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
   return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/** A table that turns into labelled cards on a phone (cells carry `data-label`). */
+export function responsiveTable(options: { headers: string[]; rows: SafeHtml[]; className?: string; id?: string }) {
+  return html`<table
+    class="responsive${options.className ? ` ${options.className}` : ''}"
+    ${options.id ? html` id="${options.id}"` : ''}
+  >
+    <thead>
+      <tr>
+        ${options.headers.map((header) => html`<th>${header}</th>`)}
+      </tr>
+    </thead>
+    <tbody>
+      ${options.rows}
+    </tbody>
+  </table>`;
 }

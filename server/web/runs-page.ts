@@ -1,7 +1,7 @@
 /** The Runs page: recent runs with status, pipeline, trigger and duration, filtered by pipeline and status. */
 import type { RunListing } from '../../client/runs';
 import { html } from './html';
-import { badge, formatElapsed, page, type Viewer } from './layout';
+import { badge, formatElapsed, page, responsiveTable, type Viewer } from './layout';
 
 const statuses = ['running', 'success', 'failed', 'cancelled'];
 
@@ -49,21 +49,11 @@ export function runsPage(options: {
           ? html`<p class="empty">
               No runs match. Start one with <code>conveyor run pipeline.yml</code> or <code>POST /api/runs</code>.
             </p>`
-          : html`<table class="runs responsive">
-              <thead>
-                <tr>
-                  <th>Run</th>
-                  <th>Pipeline</th>
-                  <th>Status</th>
-                  <th>Trigger</th>
-                  <th>Started (UTC)</th>
-                  <th>Duration</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${rows}
-              </tbody>
-            </table>`
+          : responsiveTable({
+              className: 'runs',
+              headers: ['Run', 'Pipeline', 'Status', 'Trigger', 'Started (UTC)', 'Duration'],
+              rows,
+            })
       }`,
   });
 }

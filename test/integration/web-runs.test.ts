@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { BrowserContext, Page } from 'playwright-core';
-import { openBrowser } from '../helpers/browser';
+import type { Page } from 'playwright-core';
+import { signInAs, withBrowser } from '../helpers/browser';
 import { closeTestEnvironment } from '../helpers/temporal';
 import { eventually, startTestServer, type TestServer, type TestUser } from '../helpers/server';
 
@@ -37,29 +37,7 @@ async function runStatus(runId: string): Promise<string> {
   return body.status;
 }
 
-async function signIn(page: Page, user: TestUser, next = '/runs'): Promise<void> {
-  await page.goto(`${server.url}${next}`);
-  assert.match(page.url(), /\/login\?next=/);
-  await page.fill('#token', server.tokens[user]);
-  await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.click('button[type=submit]')]);
-}
-
-async function withBrowser<T>(
-  body: (page: Page, context: BrowserContext) => Promise<T>,
-  options?: Parameters<typeof openBrowser>[0],
-): Promise<T> {
-  const browser = await openBrowser(options);
-  try {
-    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    const result = await body(page, browser.context);
-    assert.deepEqual(errors, [], 'no script errors on the page');
-    return result;
-  } finally {
-    await browser.close();
-  }
-}
+const signIn = (page: Page, user: TestUser, next = '/runs') => signInAs(server, page, user, next);
 
 describe('the web view of runs', () => {
   before(async () => {
