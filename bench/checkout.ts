@@ -84,7 +84,7 @@ async function main(): Promise<void> {
       runIds.push(runId);
       conveyorTimes.push(
         await timed(async () => {
-          const made = await env().run(activities.archiveSource, { runId, repository: repo, commit });
+          const made: SourceArchive = await env().run(activities.archiveSource, { runId, repository: repo, commit });
           archive = made;
           archives.add(made.digest.slice(7));
           await Promise.all(
