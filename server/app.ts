@@ -21,6 +21,7 @@ import {
 import { authPlugin } from './auth';
 import type { ServerContext } from './context';
 import { HttpError, type ErrorBody } from './http-errors';
+import { deploymentRoutes } from './routes/deployments';
 import { healthRoutes } from './routes/health';
 import { hookRoutes } from './routes/hooks';
 import { metricsRoutes } from './routes/metrics';
@@ -40,6 +41,7 @@ export const routeAreas: RouteArea[] = [
   healthRoutes,
   metricsRoutes,
   runRoutes,
+  deploymentRoutes,
   slackRoutes,
   hookRoutes,
   webRoutes,

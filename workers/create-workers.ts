@@ -12,6 +12,8 @@ import { createRetentionActivities } from '../activities/artifacts/retention';
 import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
 import type { ArtifactStore } from '../activities/store/store';
+import { createSlackActivities } from '../activities/slack-notify';
+import type { SlackSettings } from '../config/slack';
 import { artifactSettings, type ArtifactSettings } from '../config/artifacts-config';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -58,6 +60,8 @@ export interface ConveyorWorkerDeps {
   scratchDir?: string;
   /** Quota, compression and retention policies (default: from conveyor.config.yml). */
   artifactSettings?: ArtifactSettings;
+  /** The `slack:` section gate messages use (default: conveyor.config.yml's, re-read per message). */
+  slack?: () => SlackSettings | undefined;
 }
 
 /** Creates the workflow worker and the Docker activity worker; run them together with `runWorkers`. */
@@ -73,9 +77,11 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...workflowSource,
-    // Light activities beside the workflows: retention touches only the store; commit statuses (docs/triggers.md).
+    // Light activities: retention touches only the store, gate messages only Slack; commit statuses
+    // (docs/triggers.md).
     activities: {
       ...createRetentionActivities({ store, settings }),
+      ...createSlackActivities({ settings: deps.slack ?? (() => loadConfig().file.slack) }),
       ...createCommitStatusActivities({
         providers: deps.providers ?? (() => config.file.providers),
         apiAddress: deps.apiAddress,

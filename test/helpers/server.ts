@@ -100,7 +100,10 @@ export async function startTestServer(
         started();
         await released;
       },
-      { providers: () => context.settings().file.providers },
+      {
+        providers: () => context.settings().file.providers,
+        slack: () => context.settings().file.slack,
+      },
     );
     await Promise.race([up, workers]);
   }

@@ -12,6 +12,7 @@ import Docker from 'dockerode';
 import type { LogStore } from '../../activities/log-store';
 import type { ArtifactStore } from '../../activities/store/store';
 import type { ArtifactSettings } from '../../config/artifacts-config';
+import type { SlackSettings } from '../../config/slack';
 import { createStaticSecretStore } from '../../activities/secrets';
 import type { ProvidersSettings } from '../../config/providers';
 import { loadConfig } from '../../workers/config';
@@ -74,6 +75,8 @@ export async function withWorkers<T>(
     store?: ArtifactStore;
     scratchDir?: string;
     artifactSettings?: ArtifactSettings;
+    /** The `slack:` section gate messages use (default: none, so no test posts to Slack by accident). */
+    slack?: () => SlackSettings | undefined;
   } = {},
 ): Promise<T> {
   const env = await testEnvironment();
@@ -92,6 +95,7 @@ export async function withWorkers<T>(
       store: options.store,
       scratchDir: options.scratchDir,
       artifactSettings: options.artifactSettings,
+      slack: options.slack ?? (() => undefined),
       prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
     },
     body,
