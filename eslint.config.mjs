@@ -64,9 +64,10 @@ export default tseslint.config(
     },
   },
   {
-    // deploy/ holds the deployment engine's pure parts (spec, plans, the rollout state machine, statistics):
-    // workflows import it, so it obeys pipeline/'s rules.
-    files: ['pipeline/**/*.ts', 'deploy/**/*.ts'],
+    // deploy/ holds the deployment engine's pure parts (spec, plans, the rollout state machine, statistics), and
+    // investigate/ the investigation's (incident model, fingerprints, cause catalogue, reports): workflows import
+    // them, so they obey pipeline/'s rules.
+    files: ['pipeline/**/*.ts', 'deploy/**/*.ts', 'investigate/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

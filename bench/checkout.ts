@@ -84,7 +84,11 @@ async function main(): Promise<void> {
       runIds.push(runId);
       conveyorTimes.push(
         await timed(async () => {
-          const made: SourceArchive = await env().run(activities.archiveSource, { runId, repository: repo, commit });
+          const made = (await env().run(activities.archiveSource, {
+            runId,
+            repository: repo,
+            commit,
+          })) as SourceArchive;
           archive = made;
           archives.add(made.digest.slice(7));
           await Promise.all(

@@ -80,7 +80,15 @@ export async function connectBench() {
     const runId = `run-bench-${taskQueue}`;
     let status: PipelineRunStatus | undefined;
     const ms = await withConveyorWorkers(
-      { connection: nativeConnection, namespace: config.temporal.namespace, taskQueue, docker, logs, workflowBundle },
+      {
+        connection: nativeConnection,
+        namespace: config.temporal.namespace,
+        taskQueue,
+        docker,
+        logs,
+        workflowBundle,
+        client,
+      },
       () =>
         timed(async () => {
           const handle = await client.workflow.start('pipelineRun', {

@@ -11,6 +11,7 @@ import { CliError } from './cli-error';
 import { registerArtifactsCommand } from './commands/artifacts';
 import { registerCancelCommand } from './commands/cancel';
 import { registerDevCommand } from './commands/dev';
+import { registerIncidentCommands } from './commands/incidents';
 import { registerListCommand } from './commands/list';
 import { registerLogsCommand } from './commands/logs';
 import { registerPlanCommand } from './commands/plan';
@@ -45,6 +46,7 @@ registerServeCommand(program);
 registerTokenCommand(program);
 registerSchedulesCommand(program);
 registerArtifactsCommand(program);
+registerIncidentCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof CommanderError) {

@@ -58,6 +58,8 @@ export async function startAndFollow(
       human.write(`run ${runId} succeeded (${temporalUiUrl(config, runId)})\n`);
     } else {
       process.stderr.write(`conveyor: run ${runId} ${status.status}: ${describeFailure(status)}\n`);
+      if (status.incident)
+        process.stderr.write(`conveyor: investigating: conveyor incidents show ${status.incident} -f\n`);
     }
     if (flags.json) console.log(JSON.stringify(toJsonSummary(runId, status)));
     return status;

@@ -16,6 +16,7 @@ import { readYaml } from '../pipeline/yaml-source';
 import { artifactsConfigSchema, retentionPoliciesConfigSchema } from './artifacts-config';
 import { accessSchema } from './access';
 import { providersSchema } from './providers';
+import { investigationsSchema } from './investigations';
 import { slackSchema } from './slack';
 import { temporalSectionSchema } from './temporal-connection';
 
@@ -34,8 +35,9 @@ export const configFileSchema = z
     retention_policies: retentionPoliciesConfigSchema.optional(),
     access: accessSchema.optional(),
     slack: slackSchema.optional(),
-    providers: providersSchema.optional(),
     temporal: temporalSectionSchema.optional(),
+    providers: providersSchema.optional(),
+    investigations: investigationsSchema.optional(),
   })
   .meta({ title: 'Conveyor configuration', description: 'conveyor.config.yml' });
 

@@ -22,6 +22,7 @@ import { authPlugin } from './auth';
 import type { ServerContext } from './context';
 import { HttpError, type ErrorBody } from './http-errors';
 import { deploymentRoutes } from './routes/deployments';
+import { alertRoutes } from './routes/alerts';
 import { healthRoutes } from './routes/health';
 import { hookRoutes } from './routes/hooks';
 import { metricsRoutes } from './routes/metrics';
@@ -42,6 +43,7 @@ export const routeAreas: RouteArea[] = [
   metricsRoutes,
   runRoutes,
   deploymentRoutes,
+  alertRoutes,
   slackRoutes,
   hookRoutes,
   webRoutes,

@@ -2,6 +2,7 @@
  * Builds Conveyor's workers: one polling the workflow task queue, one polling `<queue>-docker` for container
  * activities (DESIGN.md §2). The worker entry point and the tests both use this, so tests run the real wiring.
  */
+import { Client, Connection } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import { Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type Docker from 'dockerode';
@@ -9,6 +10,7 @@ import { createDockerResourceActivities, createDockerStepActivities } from '../a
 import { createDeploymentActivities } from '../activities/deployment';
 import { createArtifactActivities } from '../activities/artifacts/activities';
 import { createRetentionActivities } from '../activities/artifacts/retention';
+import { createInvestigationActivities } from '../activities/investigation/activities';
 import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
 import type { ArtifactStore } from '../activities/store/store';
@@ -62,6 +64,11 @@ export interface ConveyorWorkerDeps {
   artifactSettings?: ArtifactSettings;
   /** The `slack:` section gate messages use (default: conveyor.config.yml's, re-read per message). */
   slack?: () => SlackSettings | undefined;
+  /**
+   * A Temporal client for activities that read runs and start workflows (investigations); default: a lazy
+   * connection to the configured server.
+   */
+  client?: Client;
 }
 
 /** Creates the workflow worker and the Docker activity worker; run them together with `runWorkers`. */
@@ -69,6 +76,10 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
   const config = loadConfig();
   const settings = deps.artifactSettings ?? artifactSettings(config.file);
   const store = deps.store ?? createStoreFromConfig(config);
+  const client =
+    deps.client ??
+    new Client({ connection: Connection.lazy({ address: config.temporal.address }), namespace: deps.namespace });
+  const investigations = createInvestigationActivities({ client, logs: deps.logs, store, docker: deps.docker });
   const workflowSource = deps.workflowBundle
     ? { workflowBundle: deps.workflowBundle }
     : { workflowsPath: require.resolve('../workflows') };
@@ -77,8 +88,8 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...workflowSource,
-    // Light activities: retention touches only the store, gate messages only Slack; commit statuses
-    // (docs/triggers.md).
+    // Light activities beside the workflows: retention touches only the store, gate messages only Slack; commit
+    // statuses (docs/triggers.md); investigations read Temporal and the stores (docs/investigations.md).
     activities: {
       ...createRetentionActivities({ store, settings }),
       ...createSlackActivities({ settings: deps.slack ?? (() => loadConfig().file.slack) }),
@@ -86,6 +97,7 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
         providers: deps.providers ?? (() => config.file.providers),
         apiAddress: deps.apiAddress,
       }),
+      ...investigations,
     },
   });
   const dockerWorker = await Worker.create({
@@ -128,6 +140,8 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
         compression: settings.compression,
         heartbeatMs: deps.heartbeatMs,
       }),
+      // Checks inspect images on this host; the rest are here too so a Docker host can serve a whole investigation.
+      ...investigations,
     },
     // Container steps are mostly waiting; the limit protects the Docker engine, not the CPU.
     maxConcurrentActivityTaskExecutions: 64,

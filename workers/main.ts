@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     gitCacheDir: path.join(config.dataDir, 'git', 'worker'),
     defaultImage: config.defaultImage,
     prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
+    client,
   });
   console.log(`worker ready on task queues ${config.taskQueues.workflows} and ${config.taskQueues.workflows}-docker`);
   const stop = () => workers.forEach((worker) => worker.shutdown());

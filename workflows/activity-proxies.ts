@@ -10,6 +10,7 @@ import {
 } from '@temporalio/workflow';
 import type { createDockerResourceActivities } from '../activities/docker-resources';
 import type { createDockerStepActivities } from '../activities/docker-step';
+import type { InvestigationActivities } from '../activities/investigation/activities';
 
 type StepActivities = ReturnType<typeof createDockerStepActivities>;
 type ResourceActivities = ReturnType<typeof createDockerResourceActivities>;
@@ -46,5 +47,30 @@ export function stepActivities(
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     // Only infrastructure errors reach Temporal's retry: script failures come back as results.
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8 },
+  });
+}
+
+/**
+ * The investigation's light activities (frame, plan, report, index, open): they read Temporal and the stores, so a
+ * minute is plenty; retried with backoff, since each is idempotent (it rewrites the same records).
+ */
+export function investigationActivities(): ActivityInterfaceFor<InvestigationActivities> {
+  return proxyActivities<InvestigationActivities>({
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+  });
+}
+
+/**
+ * The investigation's checks: on the Docker task queue, since some inspect images on the Docker host. A check
+ * streams a step's whole log, heartbeating per batch.
+ */
+export function checkActivities(): ActivityInterfaceFor<InvestigationActivities> {
+  return proxyActivities<InvestigationActivities>({
+    taskQueue: dockerQueue(),
+    startToCloseTimeout: '15 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
   });
 }

@@ -5,3 +5,4 @@ export { concurrencyGroup } from './concurrency-group';
 export { scheduledRun } from './scheduled-run';
 export { deployment } from './deployment';
 export { artifactRetention } from './artifact-retention';
+export { investigation } from './investigation';

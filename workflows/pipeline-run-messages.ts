@@ -139,6 +139,8 @@ export interface PipelineRunStatus {
   partial?: boolean;
   /** The `offset` of the status query's next page, when there is one. */
   nextOffset?: number;
+  /** The incident a failed run opened or joined (docs/investigations.md). */
+  incident?: string;
 }
 
 /** Which page of a run's status the `status` query returns: jobs from `offset` (default 0), at most `limit`. */

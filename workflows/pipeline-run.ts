@@ -43,6 +43,7 @@ import {
   type RunStatus,
 } from './pipeline-run-messages';
 import { failureMessage, runResult, statusPage } from './run-result';
+import { openRunIncident } from './run-investigation';
 import { statusKey } from './search-attributes';
 import { childWorkflowId } from './workflow-ids';
 import { afterRun, beforeJobs, describeOutcome, releaseTurn } from './run-source';
@@ -54,6 +55,9 @@ interface RunStop {
   /** The cancellation Temporal delivered, rethrown at the end so the run is recorded as cancelled. */
   cancellation?: unknown;
 }
+
+/** A failed run opens (or joins) an incident before it ends. */
+export const investigateFailedRunPatch = 'conveyor-investigate-failed-run';
 
 /** A failed pipeline fails its workflow (with the run's result as details) instead of completing it. */
 export const failedRunPatch = 'conveyor-failed-run-fails-workflow';
@@ -139,6 +143,11 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
   setRunStatus(failed ? 'failed' : 'success');
   await afterRun(input, runId, status.status, describeOutcome(status));
   const result = runResult(status);
+  // Every failed run gets an investigation (docs/investigations.md); it never changes the run's own outcome.
+  if (failed && patched(investigateFailedRunPatch)) {
+    const incident = await openRunIncident(runId, result);
+    if (incident) status.incident = result.incident = incident;
+  }
   if (failed && patched(failedRunPatch)) {
     throw ApplicationFailure.create({
       type: pipelineFailedType,

@@ -22,6 +22,11 @@ export const environmentKey = defineSearchAttributeKey('ConveyorEnvironment', Se
 /** A deployment's state: pending, preparing, deploying, …, complete, rolled_back (DESIGN.md §7). */
 export const deployStateKey = defineSearchAttributeKey('ConveyorDeployState', SearchAttributeType.KEYWORD);
 
+/** An incident's fingerprint (investigation workflows, docs/investigations.md): same failure, same value. */
+export const fingerprintKey = defineSearchAttributeKey('ConveyorFingerprint', SearchAttributeType.KEYWORD);
+/** An incident's state: open, investigating, investigated, resolved. */
+export const incidentStatusKey = defineSearchAttributeKey('ConveyorIncidentStatus', SearchAttributeType.KEYWORD);
+
 /** Server type names of the search attribute types Conveyor uses. */
 export type SearchAttributeTypeName = 'Keyword' | 'Text' | 'Int' | 'Datetime';
 
@@ -38,4 +43,6 @@ export const conveyorSearchAttributes: { name: string; type: SearchAttributeType
   serviceKey,
   environmentKey,
   deployStateKey,
+  fingerprintKey,
+  incidentStatusKey,
 ].map((key) => ({ name: key.name, type: 'Keyword' }));

@@ -39,6 +39,10 @@ export function registerStatusCommand(program: Command): void {
             console.log(`    ${job.message}`);
           }
         }
+        if (status.incident) {
+          const { incidentSummaryLine } = await import('../incidents.js');
+          console.log(await incidentSummaryLine(client, status.incident));
+        }
       });
     });
 }

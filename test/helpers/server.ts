@@ -100,10 +100,7 @@ export async function startTestServer(
         started();
         await released;
       },
-      {
-        providers: () => context.settings().file.providers,
-        slack: () => context.settings().file.slack,
-      },
+      { slack: () => context.settings().file.slack, providers: () => context.settings().file.providers },
     );
     await Promise.race([up, workers]);
   }

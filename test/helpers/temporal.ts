@@ -97,6 +97,7 @@ export async function withWorkers<T>(
       artifactSettings: options.artifactSettings,
       slack: options.slack ?? (() => undefined),
       prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
+      client: env.client,
     },
     body,
   );

@@ -1,0 +1,170 @@
+/**
+ * The investigation's activities (docs/investigations.md): frame, hypothesise, check (one per hypothesis, run in
+ * parallel by the workflow), report, index and open. Each takes one object and returns one; each writes what it
+ * produced to the artifact store, so the investigation can be audited and replayed (INC-044). Created with injected
+ * clients (STYLE.md 5).
+ */
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type Docker from 'dockerode';
+import { causeNamed } from '../../investigate/catalogue';
+import type { Probes } from '../../investigate/cause';
+import { conclude, rankByVerdict } from '../../investigate/conclusion';
+import { compilePatterns, hypothesise } from '../../investigate/hypothesise';
+import type {
+  CheckOutcome,
+  FailureFrame,
+  Hypothesis,
+  IncidentSignal,
+  RootCause,
+  SimilarIncident,
+} from '../../investigate/incident';
+import { planMarkdown, problemMarkdown, rcaMarkdown } from '../../investigate/reports';
+import type { LogStore } from '../log-store';
+import type { ArtifactStore } from '../store/store';
+import { frameRun } from './frame';
+import { scanStepLog } from './log-search';
+import { openIncident, type OpenedIncident } from './open-incident';
+import { evidenceKey, frameKey, indexKey, listIndex, putDocument, type IncidentIndexEntry } from './records';
+
+/** What the investigation activities need. */
+export interface InvestigationActivityDeps {
+  client: Client;
+  logs: LogStore;
+  store: ArtifactStore;
+  /** For image inspection (checks run on the Docker task queue). */
+  docker: Docker;
+}
+
+/** How many similar past incidents a plan and a report cite at most. */
+const maxSimilar = 5;
+
+/** Creates the investigation activities. */
+export function createInvestigationActivities(deps: InvestigationActivityDeps) {
+  const { client, logs, store, docker } = deps;
+  const heartbeat = () => {
+    try {
+      Context.current().heartbeat();
+    } catch {
+      // Called outside an activity (tests of the functions): nothing to report to.
+    }
+  };
+
+  return {
+    /** Opens an incident for a signal or joins the open one (the run workflow calls it for a failed run). */
+    async openIncident(request: {
+      signal: IncidentSignal;
+      taskQueue: string;
+      investigate: boolean;
+    }): Promise<OpenedIncident> {
+      return openIncident(client, request);
+    },
+
+    /** Frame: facts of the failure and what changed → `Problem.md`. */
+    async frameFailure(request: {
+      incidentId: string;
+      runId: string;
+    }): Promise<{ frame: FailureFrame; problem: string }> {
+      const frame = await frameRun({ client, logs }, request.runId, heartbeat);
+      await store.putRecord(frameKey(request.incidentId), frame);
+      const problem = await putDocument(store, request.incidentId, {
+        name: 'Problem.md',
+        markdown: problemMarkdown(request.incidentId, frame),
+      });
+      return { frame, problem };
+    },
+
+    /** Hypothesise: similar past incidents and the ranked plan → `Plan.md`. */
+    async planHypotheses(request: {
+      incidentId: string;
+      fingerprint: string;
+      family: string;
+      frame: FailureFrame;
+    }): Promise<{ hypotheses: Hypothesis[]; similar: SimilarIncident[]; plan: string }> {
+      const similar: SimilarIncident[] = [];
+      for await (const entry of listIndex(store)) {
+        if (entry.id === request.incidentId) continue;
+        if (entry.family !== request.family && entry.fingerprint !== request.fingerprint) continue;
+        similar.push({
+          id: entry.id,
+          cause: entry.confirmedCause ?? entry.cause,
+          confirmed: entry.confirmedCause !== undefined,
+          at: entry.openedAt,
+        });
+      }
+      similar.sort((a, b) => Number(b.confirmed) - Number(a.confirmed) || b.at.localeCompare(a.at));
+      const cited = similar.slice(0, maxSimilar);
+      const hypotheses = hypothesise(request.frame, cited);
+      const plan = await putDocument(store, request.incidentId, {
+        name: 'Plan.md',
+        markdown: planMarkdown(request.incidentId, hypotheses, cited),
+      });
+      return { hypotheses, similar: cited, plan };
+    },
+
+    /** Test one hypothesis: gather its probes, apply its rule, store the evidence. */
+    async checkHypothesis(request: { incidentId: string; cause: string; frame: FailureFrame }): Promise<CheckOutcome> {
+      const module = causeNamed(request.cause);
+      const { frame } = request;
+      const probes: Probes = { logMatches: [], linesSearched: 0 };
+      if (module.logPatterns && frame.job) {
+        const scan = await scanStepLog(
+          logs,
+          frame.runId,
+          { job: frame.job, step: frame.step },
+          { matches: compilePatterns(module.logPatterns), onBatch: heartbeat },
+        );
+        probes.logMatches = scan.matched;
+        probes.linesSearched = scan.linesSearched;
+      }
+      if (module.dataNeeded.includes('image') && frame.image) {
+        probes.image = await inspectImage(docker, frame.image);
+      }
+      const outcome = module.decide(frame, probes);
+      await store.putRecord(evidenceKey(request.incidentId, request.cause), {
+        cause: request.cause,
+        ...outcome,
+        probes,
+        rule: { pass: module.passRule, fail: module.failRule },
+      });
+      return outcome;
+    },
+
+    /** Report: the verdicts ranked, the root cause and its confidence → `RCA.md`. */
+    async reportIncident(request: {
+      incidentId: string;
+      frame: FailureFrame;
+      hypotheses: Hypothesis[];
+      similar: SimilarIncident[];
+      actions: string[];
+    }): Promise<{ rootCause: RootCause; hypotheses: Hypothesis[]; rca: string }> {
+      const ranked = rankByVerdict(request.hypotheses, request.similar);
+      const rootCause = conclude(request.frame, ranked);
+      const rca = await putDocument(store, request.incidentId, {
+        name: 'RCA.md',
+        markdown: rcaMarkdown(request.incidentId, rootCause, ranked, request.similar, request.actions),
+      });
+      return { rootCause, hypotheses: ranked, rca };
+    },
+
+    /** Index: writes the incident's searchable summary. */
+    async indexIncident(entry: IncidentIndexEntry): Promise<void> {
+      await store.putRecord(indexKey(entry.id), entry);
+    },
+  };
+}
+
+/** The investigation activities' type, for the workflow's proxies. */
+export type InvestigationActivities = ReturnType<typeof createInvestigationActivities>;
+
+/** Whether an image is on the Docker host (an image reference as written may still hold templates). */
+async function inspectImage(docker: Docker, name: string): Promise<Probes['image']> {
+  if (name.includes('${')) return undefined;
+  try {
+    const info = await docker.getImage(name).inspect();
+    return { name, present: true, id: info.Id };
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return { name, present: false };
+    throw error;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The three documents of an investigation (docs/investigations.md; INC-023, INC-034, INC-051): `Problem.md` (facts,
+ * no guess), `Plan.md` (ranked hypotheses with their tests and rules) and `RCA.md` (the conclusion with its
+ * evidence). Pure rendering of structured results; secrets never reach them because the log lines they quote were
+ * masked by the step and variable values with secret-like names are hidden (investigate/changes.ts).
+ */
+import { describeChange } from './causes/config-changed';
+import { quote } from './cause';
+import type { FailureFrame, Hypothesis, RootCause, SimilarIncident } from './incident';
+
+/** Markdown inline code that survives backticks in the text. */
+function code(text: string): string {
+  return `\`${text.replace(/`/g, "'")}\``;
+}
+
+/** `Problem.md`: what failed, where, when, and what changed since the last green run. */
+export function problemMarkdown(incidentId: string, frame: FailureFrame): string {
+  const lines = [
+    `# Problem: ${incidentId}`,
+    '',
+    `Run ${code(frame.runId)} of pipeline ${code(frame.pipeline)} ended ${frame.runStatus}.`,
+    '',
+    '## Failure',
+    '',
+    `- job: ${frame.job ?? '(none)'}`,
+    `- step: ${frame.step ?? '(none)'}`,
+    `- attempts: step ${frame.attempts ?? '-'}, job ${frame.jobAttempts ?? '-'}`,
+    `- exit code: ${frame.exitCode ?? '(none)'}`,
+    `- reason: ${frame.reason ?? '(none)'}`,
+    ...(frame.message ? [`- message: ${frame.message}`] : []),
+    ...(frame.image ? [`- image: ${frame.image}`] : []),
+    ...(frame.otherFailedJobs.length ? [`- other failed jobs: ${frame.otherFailedJobs.join(', ')}`] : []),
+    '',
+    '## Log excerpt',
+    '',
+    ...(frame.logExcerpt.length ? ['```', ...frame.logExcerpt.map(quote), '```'] : ['(no output)']),
+    '',
+    '## What changed since the last successful run',
+    '',
+  ];
+  if (!frame.lastGreen) {
+    lines.push('No successful run of this pipeline to compare with.');
+  } else if (frame.changes.length === 0) {
+    lines.push(`Nothing: definition, variables and input artifacts are as in ${code(frame.lastGreen.runId)}.`);
+  } else {
+    lines.push(
+      `Compared with ${code(frame.lastGreen.runId)}${frame.lastGreen.finishedAt ? ` (${frame.lastGreen.finishedAt})` : ''}:`,
+      '',
+    );
+    for (const change of frame.changes) lines.push(`- ${change.kind}: ${code(describeChange(change))}`);
+  }
+  lines.push('', '## Retries', '');
+  lines.push(
+    ...(frame.retries.length
+      ? frame.retries.map(
+          (retry) => `- ${retry.job}${retry.step ? ` / ${retry.step}` : ''}: ${retry.attempts} attempts`,
+        )
+      : ['None.']),
+  );
+  lines.push('', '## Infrastructure events', '');
+  lines.push(...(frame.infrastructure.length ? frame.infrastructure.map((event) => `- ${event}`) : ['None recorded.']));
+  lines.push('', '## Timeline', '');
+  lines.push(...frame.timeline.map((entry) => `- ${entry.at} ${entry.what}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** `Plan.md`: the ranked hypotheses, each with its test plan, data and pass/fail rules. */
+export function planMarkdown(
+  incidentId: string,
+  hypotheses: readonly Hypothesis[],
+  similar: readonly SimilarIncident[],
+): string {
+  const lines = [`# Plan: ${incidentId}`, ''];
+  if (similar.length > 0) {
+    lines.push('## Similar past incidents', '');
+    for (const incident of similar) {
+      lines.push(
+        `- ${incident.id} (${incident.at}): ${incident.cause ?? 'unknown'}${incident.confirmed ? ' — confirmed' : ''}`,
+      );
+    }
+    lines.push('');
+  }
+  lines.push('## Hypotheses', '');
+  for (const hypothesis of hypotheses) {
+    lines.push(
+      `### ${hypothesis.rank}. ${hypothesis.cause}`,
+      '',
+      hypothesis.description,
+      '',
+      `- test: ${hypothesis.testPlan}`,
+      `- data: ${hypothesis.dataNeeded.join(', ')}`,
+      `- pass if: ${hypothesis.passRule}`,
+      `- fail if: ${hypothesis.failRule}`,
+      `- ranked because: ${hypothesis.because.join('; ')}`,
+      '',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** `RCA.md`: the root cause, confidence, evidence, remediation, similar incidents and every verdict. */
+export function rcaMarkdown(
+  incidentId: string,
+  rootCause: RootCause,
+  hypotheses: readonly Hypothesis[],
+  similar: readonly SimilarIncident[],
+  actions: readonly string[] = [],
+): string {
+  const top = hypotheses.find((hypothesis) => hypothesis.cause === rootCause.cause);
+  const lines = [
+    `# Root cause: ${incidentId}`,
+    '',
+    `**${rootCause.cause}** (confidence ${rootCause.confidence.toFixed(2)})${rootCause.job ? ` in job ${code(rootCause.job)}` : ''}${rootCause.step ? `, step ${code(rootCause.step)}` : ''}`,
+    '',
+    rootCause.summary,
+    '',
+    '## Evidence',
+    '',
+    ...(top?.evidence.length ? top.evidence.map((line) => `- ${code(line)}`) : ['- (none)']),
+    '',
+    '## Remediation',
+    '',
+    rootCause.remediation,
+    ...(actions.length ? ['', ...actions.map((action) => `- ${action}`)] : []),
+    '',
+  ];
+  if (rootCause.humanChecks.length > 0) {
+    lines.push('## What a human should check', '', ...rootCause.humanChecks.map((check) => `- ${check}`), '');
+  }
+  lines.push('## Similar past incidents', '');
+  lines.push(
+    ...(similar.length
+      ? similar.map(
+          (incident) =>
+            `- ${incident.id} (${incident.at}): ${incident.cause ?? 'unknown'}${incident.confirmed ? ' — confirmed' : ''}`,
+        )
+      : ['None.']),
+  );
+  lines.push('', '## Verdicts', '', '| rank | cause | verdict | evidence |', '|---|---|---|---|');
+  for (const hypothesis of hypotheses) {
+    const evidence = (hypothesis.evidence[0] ?? '').replace(/\|/g, '\\|');
+    lines.push(`| ${hypothesis.rank} | ${hypothesis.cause} | ${hypothesis.verdict} | ${evidence} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}

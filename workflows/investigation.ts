@@ -1,0 +1,196 @@
+/**
+ * `investigation`: one incident, `incident-<fingerprint>-<n>` (docs/investigations.md). It only orders the stages
+ * and fans the checks out (DESIGN.md §8): frame → hypothesise → test every hypothesis in parallel → report, each an
+ * activity with structured input and output whose results are recorded in history, so a worker crash resumes
+ * where it stopped and never runs a finished check again. The incident stays open — later signals with its
+ * fingerprint join it as occurrences — until a human resolves it with the confirmed cause.
+ */
+import { condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { causeNames } from '../investigate/catalogue';
+import type { IncidentIndexEntry } from '../activities/investigation/records';
+import { checkActivities, investigationActivities } from './activity-proxies';
+import {
+  incidentQuery,
+  investigateSignal,
+  occurrenceSignal,
+  resolveUpdate,
+  type IncidentStatus,
+  type IncidentView,
+  type InvestigationInput,
+  type Resolution,
+} from './investigation-messages';
+import { incidentStatusKey } from './search-attributes';
+
+/** The most timeline entries an incident keeps (the count keeps counting). */
+const maxTimeline = 200;
+
+/** Investigates an incident, then waits for a human to resolve it; returns the final incident. */
+export async function investigation(input: InvestigationInput): Promise<IncidentView> {
+  const { signal } = input;
+  const activities = investigationActivities();
+  const checks = checkActivities();
+  const view: IncidentView = {
+    id: workflowInfo().workflowId,
+    fingerprint: signal.fingerprint,
+    family: signal.family,
+    status: 'open',
+    stage: 'waiting',
+    source: signal.source,
+    severity: signal.severity,
+    title: signal.title,
+    subject: signal.subject,
+    pipeline: signal.labels.pipeline,
+    count: 1,
+    openedAt: signal.startsAt,
+    timeline: [{ at: new Date().toISOString(), what: `opened: ${signal.title}` }],
+    hypotheses: [],
+    changes: [],
+    similar: [],
+    reports: {},
+    actions: [],
+  };
+  const seen = new Set([subjectKey(signal.subject)]);
+  let investigate = input.investigate;
+  let resolution: Resolution | undefined;
+
+  setHandler(incidentQuery, () => view);
+  setHandler(occurrenceSignal, (occurrence) => {
+    const key = subjectKey(occurrence.subject);
+    // The same run reported twice (an on-demand investigation of a run already here) is not a new occurrence.
+    if (seen.has(key) && occurrence.kind === 'run') return;
+    seen.add(key);
+    view.count += 1;
+    if (view.timeline.length < maxTimeline) {
+      view.timeline.push({ at: new Date().toISOString(), what: `occurred again: ${occurrence.title} (${key})` });
+    }
+  });
+  setHandler(investigateSignal, () => {
+    investigate = true;
+  });
+  setHandler(
+    resolveUpdate,
+    (request) => {
+      resolution = { ...request, at: new Date().toISOString() };
+      return view;
+    },
+    {
+      validator: (request) => {
+        if (resolution) throw new Error(`incident ${view.id} is already resolved (${resolution.cause})`);
+        if (!causeNames.includes(request.cause)) {
+          throw new Error(`unknown cause '${request.cause}' (known: ${causeNames.join(', ')})`);
+        }
+      },
+    },
+  );
+
+  const setStatus = async (status: IncidentStatus) => {
+    view.status = status;
+    upsertSearchAttributes([{ key: incidentStatusKey, value: status }]);
+    await activities.indexIncident(indexEntry(view));
+  };
+  await setStatus('open');
+
+  // While waiting, occurrences re-index the incident so `incidents ls` shows the count.
+  let indexedCount = view.count;
+  const waitFor = async (done: () => boolean) => {
+    for (;;) {
+      await condition(() => done() || view.count !== indexedCount);
+      if (view.count !== indexedCount) {
+        indexedCount = view.count;
+        await activities.indexIncident(indexEntry(view));
+      }
+      if (done()) return;
+    }
+  };
+
+  await waitFor(() => investigate || resolution !== undefined);
+  if (!resolution && view.subject.run) {
+    await setStatus('investigating');
+    await runInvestigation(view, view.subject.run, activities, checks);
+    await setStatus('investigated');
+  }
+  view.stage = 'done';
+
+  await waitFor(() => resolution !== undefined);
+  view.resolution = resolution;
+  view.timeline.push({
+    at: resolution!.at!,
+    what: `resolved by ${resolution!.by}: ${resolution!.cause}${resolution!.note ? ` — ${resolution!.note}` : ''}`,
+  });
+  await setStatus('resolved');
+  return view;
+}
+
+/** Frame → hypothesise → test (in parallel) → report, updating `view` as each stage ends. */
+async function runInvestigation(
+  view: IncidentView,
+  runId: string,
+  activities: ReturnType<typeof investigationActivities>,
+  checks: ReturnType<typeof checkActivities>,
+): Promise<void> {
+  view.stage = 'frame';
+  const { frame, problem } = await activities.frameFailure({ incidentId: view.id, runId });
+  view.reports.problem = problem;
+  view.changes = frame.changes;
+
+  view.stage = 'hypothesise';
+  const planned = await activities.planHypotheses({
+    incidentId: view.id,
+    fingerprint: view.fingerprint,
+    family: view.family,
+    frame,
+  });
+  view.hypotheses = planned.hypotheses;
+  view.similar = planned.similar;
+  view.reports.plan = planned.plan;
+
+  view.stage = 'test';
+  await Promise.all(
+    view.hypotheses.map(async (hypothesis, index) => {
+      const outcome = await checks.checkHypothesis.executeWithOptions({ summary: `check ${hypothesis.cause}` }, [
+        { incidentId: view.id, cause: hypothesis.cause, frame },
+      ]);
+      view.hypotheses[index] = { ...hypothesis, ...outcome };
+    }),
+  );
+
+  view.stage = 'report';
+  const reported = await activities.reportIncident({
+    incidentId: view.id,
+    frame,
+    hypotheses: view.hypotheses,
+    similar: view.similar,
+    actions: view.actions,
+  });
+  view.rootCause = reported.rootCause;
+  view.hypotheses = reported.hypotheses;
+  view.reports.rca = reported.rca;
+  view.timeline.push({
+    at: new Date().toISOString(),
+    what: `root cause ${reported.rootCause.cause} (confidence ${reported.rootCause.confidence.toFixed(2)})`,
+  });
+}
+
+function subjectKey(subject: InvestigationInput['signal']['subject']): string {
+  return subject.run ?? subject.deployment ?? subject.alert ?? 'unknown';
+}
+
+function indexEntry(view: IncidentView): IncidentIndexEntry {
+  return {
+    id: view.id,
+    fingerprint: view.fingerprint,
+    family: view.family,
+    status: view.status,
+    source: view.source,
+    title: view.title,
+    pipeline: view.pipeline,
+    subject: view.subject,
+    count: view.count,
+    openedAt: view.openedAt,
+    cause: view.rootCause?.cause,
+    confidence: view.rootCause?.confidence,
+    summary: view.rootCause?.summary,
+    confirmedCause: view.resolution?.cause,
+    resolvedAt: view.resolution?.at,
+  };
+}
