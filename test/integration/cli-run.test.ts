@@ -56,6 +56,7 @@ describe('conveyor run', () => {
     assert.match(result.stdout, new RegExp(`\\[build/bundle\\] packaged calculator-1\\.0\\.0\\.tgz from ${head}`));
     const ui = `http://localhost:${config.temporal.uiPort}/namespaces/default/workflows/run-calculator-`;
     assert.ok(new RegExp(`run run-calculator-\\S+ succeeded \\(${ui}`).test(result.stdout), result.stdout);
+    assert.match(result.stdout, /\[verify-package\/inspect\] received calculator-1\.0\.0\.tgz from build/);
     assert.match(result.stdout, /Next:/);
   });
 
