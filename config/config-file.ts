@@ -17,6 +17,7 @@ import { artifactsConfigSchema, retentionPoliciesConfigSchema } from './artifact
 import { accessSchema } from './access';
 import { investigationsSchema } from './investigations';
 import { slackSchema } from './slack';
+import { temporalSectionSchema } from './temporal-connection';
 
 /**
  * The whole file. People live in one place only: `access:` (config/access.ts) holds users, their groups, Slack ids,
@@ -34,6 +35,7 @@ export const configFileSchema = z
     access: accessSchema.optional(),
     slack: slackSchema.optional(),
     investigations: investigationsSchema.optional(),
+    temporal: temporalSectionSchema.optional(),
   })
   .meta({ title: 'Conveyor configuration', description: 'conveyor.config.yml' });
 

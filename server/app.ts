@@ -22,6 +22,7 @@ import { authPlugin } from './auth';
 import type { ServerContext } from './context';
 import { HttpError, type ErrorBody } from './http-errors';
 import { alertRoutes } from './routes/alerts';
+import { deploymentRoutes } from './routes/deployments';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
@@ -41,6 +42,7 @@ export const routeAreas: RouteArea[] = [
   metricsRoutes,
   runRoutes,
   alertRoutes,
+  deploymentRoutes,
   slackRoutes,
   webRoutes,
   runPageRoutes,

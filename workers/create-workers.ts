@@ -14,6 +14,8 @@ import { createInvestigationActivities } from '../activities/investigation/activ
 import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
 import type { ArtifactStore } from '../activities/store/store';
+import { createSlackActivities } from '../activities/slack-notify';
+import type { SlackSettings } from '../config/slack';
 import { artifactSettings, type ArtifactSettings } from '../config/artifacts-config';
 import { loadConfig } from './config';
 import { createStoreFromConfig, scratchDir } from './stores';
@@ -50,6 +52,8 @@ export interface ConveyorWorkerDeps {
    * connection to the configured server.
    */
   client?: Client;
+  /** The `slack:` section gate messages use (default: conveyor.config.yml's, re-read per message). */
+  slack?: () => SlackSettings | undefined;
 }
 
 /** Creates the workflow worker and the Docker activity worker; run them together with `runWorkers`. */
@@ -69,8 +73,13 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...workflowSource,
-    // Light activities: retention touches only the store; investigations read Temporal and the stores.
-    activities: { ...createRetentionActivities({ store, settings }), ...investigations },
+    // Light activities: retention touches only the store, gate messages only Slack; investigations read Temporal
+    // and the stores.
+    activities: {
+      ...createRetentionActivities({ store, settings }),
+      ...createSlackActivities({ settings: deps.slack ?? (() => loadConfig().file.slack) }),
+      ...investigations,
+    },
   });
   const dockerWorker = await Worker.create({
     connection: deps.connection,
