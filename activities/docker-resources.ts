@@ -128,13 +128,13 @@ export async function removeByLabel(
   const filters = { label: [label] };
   const result: CleanupResult = { containers: 0, volumes: 0, networks: 0 };
   for (const info of await docker.listContainers({ all: true, filters })) {
-    await ignoreMissing(docker.getContainer(info.Id).remove({ force: true, v: true }));
+    await removeContainer(docker.getContainer(info.Id));
     result.containers += 1;
     progress();
   }
   const { Volumes } = await docker.listVolumes({ filters });
   for (const volume of Volumes ?? []) {
-    await ignoreMissing(docker.getVolume(volume.Name).remove());
+    await removeVolumeWhenFree(docker, volume.Name);
     result.volumes += 1;
     progress();
   }
@@ -144,6 +144,40 @@ export async function removeByLabel(
     progress();
   }
   return result;
+}
+
+/**
+ * Removes a container; when a step's own background removal is already under way (409), waits until it is gone, so
+ * a run's cleanup ends with nothing left.
+ */
+async function removeContainer(container: Docker.Container): Promise<void> {
+  try {
+    await ignoreMissing(container.remove({ force: true, v: true }));
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode !== 409) throw error;
+    for (let tries = 1; tries <= 50; tries += 1) {
+      const gone = await container.inspect().then(
+        () => false,
+        (inspectError: unknown) => isDockerNotFound(inspectError),
+      );
+      if (gone) return;
+      await new Promise((resolve) => setTimeout(resolve, 100 * Math.min(tries, 10)));
+    }
+    throw error;
+  }
+}
+
+/** Removes a volume, waiting a little while a container that is being removed still holds it (409). */
+async function removeVolumeWhenFree(docker: Docker, name: string): Promise<void> {
+  for (let tries = 1; ; tries += 1) {
+    try {
+      await ignoreMissing(docker.getVolume(name).remove());
+      return;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode !== 409 || tries >= 10) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * tries));
+    }
+  }
 }
 
 async function ignoreMissing(operation: Promise<unknown>): Promise<void> {

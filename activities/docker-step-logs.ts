@@ -1,28 +1,38 @@
 /**
  * A step's output: followed from Docker's log of the container, split into stdout and stderr lines, masked, and
- * written to the log store as it arrives. Docker's own timestamps say where an adopting attempt resumes.
+ * written to the log store as it arrives, each line with Docker's own timestamp. An attempt that adopts a container
+ * resumes from the log store's last stored line — by Docker's timestamps, not by when a line was written — so every
+ * line is stored exactly once, whatever the crashed attempt managed to store.
  */
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import type { LogWriter } from './log-store';
+import type { LogResumePoint, LogWriter } from './log-store';
 import { LineSplitter } from './line-splitter';
 
-/** Where the log stream stands; heartbeated, so a retried activity resumes where the crashed one stopped. */
-export interface LogPosition {
-  /** Docker timestamp (RFC 3339, nanoseconds) of the last line written to the log store. */
-  loggedUntil?: string;
+/**
+ * Docker's RFC 3339 timestamps drop trailing zeros of the fraction (`…:15.6784Z`); padded to nine digits they
+ * compare correctly as text.
+ */
+export function normalizeDockerTimestamp(ts: string): string {
+  const match = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(ts);
+  if (!match) return ts;
+  return `${match[1]}.${(match[2] ?? '').padEnd(9, '0').slice(0, 9)}Z`;
 }
 
-/** Follows the container's log from `position.loggedUntil` (or the start) into `writer` until the container exits. */
+/**
+ * Follows the container's log into `writer` until the container exits, skipping what `resume` says is stored
+ * already: every line stamped before it, and the first `resume.count` lines stamped exactly at it.
+ */
 export async function followStepLogs(
   container: Docker.Container,
-  position: LogPosition,
+  resume: LogResumePoint | undefined,
   writer: LogWriter,
   where: { job: string; step: string; attempt: number },
   mask: (line: string) => string,
   onLine: (line: string) => void,
 ): Promise<void> {
-  const since = position.loggedUntil ? Date.parse(position.loggedUntil) / 1000 : 0;
+  // `since` has whole seconds here; the lines of that second before the resume point are skipped below.
+  const since = resume ? Math.floor(Date.parse(resume.ts) / 1000) : 0;
   const raw = (await container.logs({
     follow: true,
     stdout: true,
@@ -30,17 +40,19 @@ export async function followStepLogs(
     timestamps: true,
     since,
   })) as unknown as NodeJS.ReadableStream;
-  const resumeAfter = position.loggedUntil;
+  let skipAtResume = resume?.count ?? 0;
   const sink = (stream: 'stdout' | 'stderr') =>
     new LineSplitter((stamped) => {
       const space = stamped.indexOf(' ');
-      const ts = stamped.slice(0, space);
-      // Masked before it is stored, heartbeated or kept in the tail: a secret never leaves this function.
+      const ts = normalizeDockerTimestamp(stamped.slice(0, space));
+      if (resume && ts < resume.ts) return;
+      if (resume && ts === resume.ts && skipAtResume > 0) {
+        skipAtResume -= 1;
+        return;
+      }
+      // Masked before it is stored or kept in the tail: a secret never leaves this function.
       const line = mask(stamped.slice(space + 1));
-      // Lines at or before the last one a crashed attempt logged are already in the store.
-      if (resumeAfter && ts <= resumeAfter) return;
-      writer.write({ stream, ...where, line });
-      position.loggedUntil = ts;
+      writer.write({ ts, stream, ...where, line });
       onLine(line);
     });
   const stdout = new PassThrough();

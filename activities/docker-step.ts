@@ -1,27 +1,28 @@
 /**
  * The `runStep` activity: one pipeline step in one fresh, locked-down container (docs/runs.md).
  *
- * The container's name is derived from run, job, step and attempt, so a retried activity (after a worker crash)
- * finds the container an earlier attempt started and adopts it — re-attaching to its output and waiting for it —
- * instead of starting a second one (docs/architecture.md, "Crash adoption"). Output is demultiplexed into
- * stdout/stderr records in the log store as it arrives; only a short tail crosses Temporal. Each concern has a
- * module of its own: the container (create or adopt), its deadline, its logs and the cleanup.
+ * The container's name is derived from run, job, step and attempt, so a retried activity finds what an earlier
+ * attempt left (docs/architecture.md, "Crash adoption"): the recorded outcome of a container that finished — returned
+ * as is, the script is not run again — or the container itself, adopted: its output followed from the last line
+ * already stored, its deadline kept from when it started. Output is demultiplexed into stdout/stderr records in
+ * the log store as it arrives; only a short tail crosses Temporal. Each concern has a module of its own: the
+ * container (create or adopt), its deadline, its logs and what is removed when.
  */
 import { Context } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import { wrapDockerError } from './docker-errors';
-import { cleanUpStep } from './docker-step-cleanup';
-import { inspectState, startOrAdoptContainer } from './docker-step-container';
-import { armStepDeadline } from './docker-step-deadline';
-import { followStepLogs, type LogPosition } from './docker-step-logs';
+import { removeCancelledStep, removeFinishedStep } from './docker-step-cleanup';
+import { inspectState, neverStarted, startOrAdoptContainer, type StepContainer } from './docker-step-container';
+import { armStepDeadline, ranPastDeadline } from './docker-step-deadline';
+import { followStepLogs } from './docker-step-logs';
 import type { RunStepInput, RunStepResult } from './docker-step-types';
 import { toApplicationFailure } from './errors';
 import { classifyExit } from './exit-codes';
-import type { LogStore } from './log-store';
+import type { LogStore, LogWriter } from './log-store';
 import { stepContainerName } from './names';
 import { createSecretMasker } from './secret-masker';
 import { createStaticSecretStore, type SecretStore } from './secrets';
-import { resolveStepTemplate } from './step-template';
+import { resolveStepTemplate, type ResolvedStep } from './step-template';
 
 export type { RunStepInput, RunStepResult } from './docker-step-types';
 export { stepContainerOptions, stepUser } from './docker-step-container';
@@ -29,6 +30,7 @@ export { stepContainerOptions, stepUser } from './docker-step-container';
 /** Dependencies of the Docker activities (injected clients). */
 export interface DockerActivityDeps {
   docker: Docker;
+  /** Step output, and the record of how each step attempt ended. */
   logs: LogStore;
   /** Where `${secrets.NAME}` values come from (default: none). */
   secrets?: SecretStore;
@@ -38,85 +40,119 @@ export interface DockerActivityDeps {
   cluster?: string;
 }
 
-/** Heartbeat details: the container and how far its log was stored. */
-interface StepHeartbeat extends LogPosition {
-  container: string;
-}
+/** The longest line kept in a result's tail, in characters: the tail crosses Temporal. */
+const maxTailLineLength = 1000;
 
 /** Creates the container-step activities bound to a Docker client and a log store. */
 export function createDockerStepActivities(deps: DockerActivityDeps) {
   async function runStep(input: RunStepInput): Promise<RunStepResult> {
+    const ctx = Context.current();
+    const heartbeat = {
+      container: stepContainerName(input.runId, input.job, input.step, input.attempt, input.jobAttempt),
+    };
+    // Heartbeats from the start: pulling an image or waiting for the engine may take a while too.
+    const beat = setInterval(() => ctx.heartbeat(heartbeat), deps.heartbeatMs ?? 2000);
+    ctx.heartbeat(heartbeat);
     try {
-      return await runStepInContainer(deps, input);
+      return await runStepInContainer(deps, input, heartbeat.container);
     } catch (error) {
       throw toApplicationFailure(error);
+    } finally {
+      clearInterval(beat);
     }
   }
   return { runStep };
 }
 
-async function runStepInContainer(deps: DockerActivityDeps, input: RunStepInput): Promise<RunStepResult> {
-  const { docker, logs, heartbeatMs = 2000 } = deps;
+async function runStepInContainer(deps: DockerActivityDeps, input: RunStepInput, name: string): Promise<RunStepResult> {
+  const { docker, logs } = deps;
   const ctx = Context.current();
   const step = resolveStepTemplate(input, deps.secrets ?? createStaticSecretStore({}));
-  const mask = createSecretMasker(step.secretValues);
-  const name = stepContainerName(input.runId, input.job, input.step, input.attempt, input.jobAttempt);
-  const previous = ctx.info.heartbeatDetails as StepHeartbeat | undefined;
-  const heartbeat: StepHeartbeat = { container: name, loggedUntil: previous?.loggedUntil };
+  // Only a retried activity (after a worker crash, an engine error or a server outage) can find an earlier
+  // attempt's outcome or container.
+  const retried = ctx.info.attempt > 1;
+  if (retried) {
+    const recorded = (await logs.loadOutcome(input.runId, name)) as RunStepResult | undefined;
+    if (recorded) {
+      removeFinishedStep(docker, docker.getContainer(name), input, recorded.outcome === 'success');
+      return { ...recorded, adopted: true };
+    }
+  }
+  const started = await startOrAdoptContainer(docker, name, input, step, { retried, cluster: deps.cluster });
+  return watchContainer(deps, input, step, name, started);
+}
 
-  // Only a retried activity (after a worker crash or an engine error) can find its container already there.
-  const { container, adoptedState } = await startOrAdoptContainer(docker, name, input, step, {
-    retried: ctx.info.attempt > 1,
-    cluster: deps.cluster,
-  });
-  const startedAt = new Date().toISOString();
-  const writer = await logs.writer(input.runId, input.job, input.step, input.attempt);
-  const tail: string[] = [];
-  const tailLines = input.tailLines ?? 20;
-  let succeeded = false;
-
-  const deadline = armStepDeadline(container, input.timeoutSeconds, input.graceSeconds);
-  const beat = setInterval(() => ctx.heartbeat(heartbeat), heartbeatMs);
-  ctx.heartbeat(heartbeat);
+/** Follows a started (or adopted) container to its end; records and returns its outcome. */
+async function watchContainer(
+  deps: DockerActivityDeps,
+  input: RunStepInput,
+  step: ResolvedStep,
+  name: string,
+  { container, adoptedState }: StepContainer,
+): Promise<RunStepResult> {
+  const { docker, logs } = deps;
+  const ctx = Context.current();
+  const adopted = adoptedState !== undefined;
+  const startedAtMs = adoptedState && !neverStarted(adoptedState) ? Date.parse(adoptedState.StartedAt) : Date.now();
+  const deadline = armStepDeadline(container, startedAtMs, input.timeoutSeconds, input.graceSeconds);
   const onCancel = () => {
     container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
   };
   ctx.cancellationSignal.addEventListener('abort', onCancel);
-
+  let writer: LogWriter | undefined;
+  const closeWriter = async () => {
+    const open = writer;
+    writer = undefined;
+    await open?.close();
+  };
+  const tail: string[] = [];
+  const tailLines = input.tailLines ?? 20;
+  let outcome: RunStepResult | undefined;
   try {
+    const resume = adopted ? await logs.resumePoint(input.runId, input.job, input.step, input.attempt) : undefined;
+    writer = await logs.writer(input.runId, input.job, input.step, input.attempt);
+    const mask = createSecretMasker(step.secretValues);
     const where = { job: input.job, step: input.step, attempt: input.attempt };
-    const streamed = followStepLogs(container, heartbeat, writer, where, mask, (line) => {
-      tail.push(line);
+    const streamed = followStepLogs(container, resume, writer, where, mask, (line) => {
+      tail.push(line.length > maxTailLineLength ? `${line.slice(0, maxTailLineLength)}…` : line);
       if (tail.length > tailLines) tail.shift();
     });
-    const waited = (await container.wait()) as { StatusCode: number };
-    await streamed;
+    // Both end when the container exits; an engine error fails either, and both are awaited so none goes unhandled.
+    const [waited] = (await Promise.all([container.wait(), streamed])) as [{ StatusCode: number }, void];
     const exitCode = waited.StatusCode;
-    // Only a failure needs the container's state: to tell an OOM kill from any other exit.
-    const finalState = exitCode === 0 ? undefined : await inspectState(container);
+    // The final state tells an OOM kill from any other exit, and whether an adopted container ran into its deadline.
+    const finalState = exitCode !== 0 || adopted ? await inspectState(container) : undefined;
     const oomKilled = finalState?.OOMKilled ?? false;
-    const classified = classifyExit(exitCode, oomKilled);
-    const timedOut = deadline.timedOut();
-    succeeded = exitCode === 0 && !timedOut;
+    const timedOut =
+      deadline.fired() ||
+      (adopted && exitCode !== 0 && finalState !== undefined && ranPastDeadline(finalState, input.timeoutSeconds));
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-    return {
+    // Every line is stored before the outcome is: an attempt that finds the outcome finds the whole log too.
+    await closeWriter();
+    const result: RunStepResult = {
       outcome: timedOut ? 'timed_out' : exitCode === 0 ? 'success' : 'failed',
       exitCode,
-      reason: timedOut ? 'timed_out' : classified,
+      reason: timedOut ? 'timed_out' : classifyExit(exitCode, oomKilled),
       oomKilled,
-      startedAt,
-      finishedAt: new Date().toISOString(),
+      startedAt: new Date(startedAtMs).toISOString(),
+      finishedAt:
+        finalState?.FinishedAt && !neverStarted(finalState) ? finalState.FinishedAt : new Date().toISOString(),
       logTail: tail,
-      adopted: adoptedState !== undefined,
+      adopted,
     };
+    await logs.saveOutcome(input.runId, name, result);
+    // Only a recorded outcome lets the container go: without the record, a retry must find the container.
+    outcome = result;
+    return result;
   } catch (error) {
     if (ctx.cancellationSignal.aborted) throw error;
     throw wrapDockerError(error, `step '${input.step}' of job '${input.job}'`);
   } finally {
     deadline.clear();
-    clearInterval(beat);
     ctx.cancellationSignal.removeEventListener('abort', onCancel);
-    await writer.close().catch(() => undefined);
-    await cleanUpStep(docker, container, input, succeeded);
+    await closeWriter().catch(() => undefined);
+    if (outcome) removeFinishedStep(docker, container, input, outcome.outcome === 'success');
+    else if (ctx.cancellationSignal.aborted) await removeCancelledStep(container);
+    // Otherwise the engine failed while the script may still run: the next attempt adopts the container.
   }
 }

@@ -9,7 +9,7 @@
  * consumed per stream (the offsets map holds, per stream, the last chunk number read).
  */
 import type { Client as MinioClient } from 'minio';
-import { maxLogReadBytes, type LogRecord, type LogStore, type LogWriter } from './log-store';
+import { maxLogReadBytes, resumePointOf, type LogRecord, type LogStore, type LogWriter } from './log-store';
 import { slug } from './names';
 
 /** Options of the S3 log store. */
@@ -60,10 +60,14 @@ export function createS3LogStore(options: S3LogStoreOptions): LogStore {
     return { records, bytes: body.length };
   }
 
+  const streamPrefix = (runId: string, job: string, step: string, attempt: number) =>
+    `${runPrefix(runId)}${slug(job)}.${slug(step)}.${attempt}/`;
+  // Outcomes are one object per step attempt under `outcomes/`, which readers skip (no chunk names there).
+  const outcomeKey = (runId: string, key: string) => `${runPrefix(runId)}outcomes/${slug(key)}.json`;
+
   return {
     async writer(runId, job, step, attempt): Promise<LogWriter> {
-      const stream = `${slug(job)}.${slug(step)}.${attempt}`;
-      const prefix = `${runPrefix(runId)}${stream}/`;
+      const prefix = streamPrefix(runId, job, step, attempt);
       // A writer replacing a crashed one (the step's activity retried) continues after its last chunk.
       let seq = 0;
       for await (const item of client.listObjectsV2(bucket, prefix, true)) {
@@ -147,6 +151,36 @@ export function createS3LogStore(options: S3LogStoreOptions): LogStore {
         offsets.set(chunk.stream, chunk.seq);
       }
       return { records, offsets };
+    },
+
+    async resumePoint(runId, job, step, attempt) {
+      const prefix = streamPrefix(runId, job, step, attempt);
+      let last: { seq: number; key: string } | undefined;
+      for await (const item of client.listObjectsV2(bucket, prefix, true)) {
+        const name = (item as { name?: string }).name ?? '';
+        const match = chunkPattern.exec(name.slice(prefix.length));
+        if (match && (!last || Number(match[1]) > last.seq)) last = { seq: Number(match[1]), key: name };
+      }
+      // Lines sharing the last timestamp across a chunk boundary are not counted: Docker stamps each line apart.
+      return last ? resumePointOf((await readChunk(last.key)).records) : undefined;
+    },
+
+    async saveOutcome(runId, key, outcome) {
+      const body = Buffer.from(JSON.stringify(outcome));
+      await client.putObject(bucket, outcomeKey(runId, key), body, body.length, {
+        'Content-Type': 'application/json',
+      });
+    },
+
+    async loadOutcome(runId, key) {
+      try {
+        const chunks: Buffer[] = [];
+        for await (const chunk of await client.getObject(bucket, outcomeKey(runId, key))) chunks.push(chunk as Buffer);
+        return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+      } catch (error) {
+        if ((error as { code?: string }).code === 'NoSuchKey') return undefined;
+        throw error;
+      }
     },
   };
 }

@@ -1,8 +1,10 @@
 /**
  * Time from typing `conveyor run` to the first line of step output, on a warm embedded stack (worker running):
- * `bin/conveyor run examples/hello.yml`, measured until its first `[job/step]` line, median of several runs
- * (target < 1.5 s). Against, in the same run: `docker run --rm conveyor/busybox:latest echo` until its output (a
- * raw container start through the Docker CLI), and `bin/conveyor --help` (the CLI's own start-up).
+ * `bin/conveyor run examples/hello.yml`, measured until its `run … started` line (the CLI's start-up, parsing and
+ * the workflow start) and until its first `[job/step]` line, median of several runs (target ≤ 1.0 s). Against, in
+ * the same run: `docker run --rm conveyor/busybox:latest echo` until its output (a raw container start through the
+ * Docker CLI). And `bin/conveyor --help` (target ≤ 300 ms) against `node -e 0` (Node.js's own start-up), and
+ * against the `--help` of another checkout's `bin/conveyor` when CONVEYOR_BENCH_COMPARE_BIN names one.
  * Run: `conveyor dev up`, then `npx tsx bench/first-log-line.ts [runs]`.
  */
 import { spawn } from 'node:child_process';
@@ -32,6 +34,29 @@ function timeToLine(command: string, args: string[], pattern: RegExp): Promise<n
   });
 }
 
+/** Milliseconds until the command prints a line matching each pattern, in order. */
+async function timeToLines(command: string, args: string[], patterns: RegExp[]): Promise<number[]> {
+  const times: number[] = [];
+  const start = performance.now();
+  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  let buffer = '';
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      while (times.length < patterns.length && lines.some((line) => patterns[times.length]!.test(line))) {
+        times.push(performance.now() - start);
+      }
+      if (times.length === patterns.length) resolve();
+    });
+    child.on('close', (code) => {
+      if (times.length < patterns.length)
+        reject(new Error(`${command} exited ${code} before ${patterns[times.length]}`));
+    });
+  });
+  return times;
+}
+
 /** Milliseconds until the command exits. */
 function timeToExit(command: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,23 +67,44 @@ function timeToExit(command: string, args: string[]): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const runs = Number(process.argv[2] ?? 5);
+  const runs = Number(process.argv[2] ?? 7);
   const conveyor = path.join(root, 'bin/conveyor');
+  const compare = process.env.CONVEYOR_BENCH_COMPARE_BIN;
+  const started: number[] = [];
   const first: number[] = [];
   const raw: number[] = [];
-  const cli: number[] = [];
+  const help: number[] = [];
+  const node: number[] = [];
+  const compareHelp: number[] = [];
   await timeToLine(conveyor, ['run', 'examples/hello.yml'], /^\[greet\//); // warm-up
   for (let i = 0; i < runs; i += 1) {
-    first.push(await timeToLine(conveyor, ['run', 'examples/hello.yml'], /^\[greet\//));
+    const [toStart, toFirst] = (await timeToLines(
+      conveyor,
+      ['run', 'examples/hello.yml'],
+      [/^run \S+ started/, /^\[greet\//],
+    )) as [number, number];
+    started.push(toStart);
+    first.push(toFirst);
     raw.push(await timeToLine('docker', ['run', '--rm', 'conveyor/busybox:latest', 'echo', 'hello'], /^hello$/));
-    cli.push(await timeToExit(conveyor, ['--help']));
+    help.push(await timeToExit(conveyor, ['--help']));
+    node.push(await timeToExit(process.execPath, ['-e', '0']));
+    if (compare) compareHelp.push(await timeToExit(compare, ['--help']));
   }
+  const ratio = (a: number[], b: number[]) => (median(a) / median(b)).toFixed(2);
   console.log(`time to first log line on a warm stack, median of ${runs} runs`);
-  console.log(`  conveyor run examples/hello.yml   ${ms(median(first))}`);
+  console.log(`  conveyor run examples/hello.yml: run started   ${ms(median(started))}`);
+  console.log(`  conveyor run examples/hello.yml: first line    ${ms(median(first))}`);
   console.log(
-    `  docker run --rm busybox echo      ${ms(median(raw))}  (conveyor / docker: ${(median(first) / median(raw)).toFixed(2)})`,
+    `  docker run --rm busybox echo                   ${ms(median(raw))}  (first line / docker: ${ratio(first, raw)})`,
   );
-  console.log(`  conveyor --help (CLI start-up)    ${ms(median(cli))}`);
+  console.log(`CLI start-up, median of ${runs} runs`);
+  console.log(`  conveyor --help                                ${ms(median(help))}`);
+  console.log(
+    `  node -e 0                                      ${ms(median(node))}  (conveyor --help / node: ${ratio(help, node)})`,
+  );
+  if (compare) {
+    console.log(`  ${compare} --help  ${ms(median(compareHelp))}  (this / that: ${ratio(help, compareHelp)})`);
+  }
 }
 
 main().catch((error: unknown) => {

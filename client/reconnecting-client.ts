@@ -6,6 +6,7 @@
 import { Client, Connection, isGrpcServiceError, ServiceError } from '@temporalio/client';
 import type { ConveyorConfig } from '../workers/config';
 import { CliError } from './cli-error';
+import { temporalConnectionOptions } from '../config/temporal-connection';
 import { unreachableServerError } from './temporal';
 
 /** gRPC's UNAVAILABLE: the server is down, restarting, or the connection dropped. */
@@ -43,8 +44,8 @@ export class ReconnectingClient {
   static async connect(config: ConveyorConfig, options: ReconnectOptions): Promise<ReconnectingClient> {
     try {
       return new ReconnectingClient(config, await open(config), options);
-    } catch {
-      throw unreachableServerError(config);
+    } catch (error) {
+      throw await unreachableServerError(config, error);
     }
   }
 
@@ -113,7 +114,11 @@ export class ReconnectingClient {
  * while a follower should notice at once, say so, and wait as long as it takes.
  */
 async function open(config: ConveyorConfig): Promise<{ client: Client; connection: Connection }> {
-  const connection = Connection.lazy({ address: config.temporal.address, connectTimeout: 3000, interceptors: [] });
+  const connection = Connection.lazy({
+    ...temporalConnectionOptions(config.temporal),
+    connectTimeout: 3000,
+    interceptors: [],
+  });
   try {
     await connection.ensureConnected();
   } catch (error) {

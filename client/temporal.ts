@@ -1,23 +1,21 @@
 /** The CLI's connection to Temporal, with an error that tells the user how to get a server. */
 import { Client, Connection } from '@temporalio/client';
+import { temporalConnectionFailure, temporalConnectionOptions } from '../config/temporal-connection';
 import { loadConfig, type ConveyorConfig } from '../workers/config';
 import { CliError } from './cli-error';
 
-/** The one-line error for a Temporal server that does not answer. */
-export function unreachableServerError(config: ConveyorConfig): CliError {
-  return new CliError(
-    `cannot reach the Temporal server at ${config.temporal.address}; start the embedded stack with ` +
-      `'conveyor dev up' (or set TEMPORAL_ADDRESS)`,
-  );
+/** The one-line error for a Temporal server that cannot be reached (or refuses the TLS settings). */
+export async function unreachableServerError(config: ConveyorConfig, error?: unknown): Promise<CliError> {
+  return new CliError(await temporalConnectionFailure(config.temporal, error));
 }
 
 /** Connects to the configured Temporal server; the caller closes `connection` when done. */
 export async function connectClient(config: ConveyorConfig): Promise<{ client: Client; connection: Connection }> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 3000 });
-  } catch {
-    throw unreachableServerError(config);
+    connection = await Connection.connect({ ...temporalConnectionOptions(config.temporal), connectTimeout: 3000 });
+  } catch (error) {
+    throw await unreachableServerError(config, error);
   }
   return { client: new Client({ connection, namespace: config.temporal.namespace }), connection };
 }

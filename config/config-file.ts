@@ -16,6 +16,7 @@ import { readYaml } from '../pipeline/yaml-source';
 import { artifactsConfigSchema, retentionPoliciesConfigSchema } from './artifacts-config';
 import { accessSchema } from './access';
 import { slackSchema } from './slack';
+import { temporalSectionSchema } from './temporal-connection';
 
 /**
  * The whole file. People live in one place only: `access:` (config/access.ts) holds users, their groups, Slack ids,
@@ -32,6 +33,7 @@ export const configFileSchema = z
     retention_policies: retentionPoliciesConfigSchema.optional(),
     access: accessSchema.optional(),
     slack: slackSchema.optional(),
+    temporal: temporalSectionSchema.optional(),
   })
   .meta({ title: 'Conveyor configuration', description: 'conveyor.config.yml' });
 

@@ -14,6 +14,7 @@ import { newToken } from '../config/access-tokens';
 import { buildServer } from '../server/app';
 import { createServerContext } from '../server/create-context';
 import { openBrowser } from '../test/helpers/browser';
+import { temporalConnectionOptions } from '../config/temporal-connection';
 import { loadConfig } from '../workers/config';
 import { parsePipeline } from '../pipeline';
 import { startRun } from '../client/run-control';
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   );
   const env = { ...process.env, CONVEYOR_CONFIG: configFile };
   const config = loadConfig(env);
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect(temporalConnectionOptions(config.temporal));
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const context = createServerContext({ config, client, env });
   const app = await buildServer(context);

@@ -71,6 +71,21 @@ export class AccessControl {
     return this.roles(user, environment).has(role);
   }
 
+  /** Environments the user has roles of their own in (through their user entry or groups). */
+  environments(user: string): string[] {
+    const entry = this.settings.users[user];
+    if (!entry) return [];
+    const sources = [entry, ...entry.groups.flatMap((group) => this.settings.groups[group] ?? [])];
+    return [...new Set(sources.flatMap((source) => Object.keys(source.environments)))];
+  }
+
+  /** Whether the user holds `role` everywhere or in at least one environment. */
+  allowsAnywhere(user: string, role: Role): boolean {
+    return (
+      this.allows(user, role) || this.environments(user).some((environment) => this.allows(user, role, environment))
+    );
+  }
+
   /** Users holding `role` in `environment`, e.g. to say in a Slack message who may approve. */
   usersWith(role: Role, environment?: string): string[] {
     return Object.keys(this.settings.users).filter((user) => this.allows(user, role, environment));

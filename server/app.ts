@@ -21,6 +21,7 @@ import {
 import { authPlugin } from './auth';
 import type { ServerContext } from './context';
 import { HttpError, type ErrorBody } from './http-errors';
+import { deploymentRoutes } from './routes/deployments';
 import { healthRoutes } from './routes/health';
 import { metricsRoutes } from './routes/metrics';
 import { openApiRoutes } from './routes/openapi';
@@ -39,6 +40,7 @@ export const routeAreas: RouteArea[] = [
   healthRoutes,
   metricsRoutes,
   runRoutes,
+  deploymentRoutes,
   slackRoutes,
   webRoutes,
   runPageRoutes,

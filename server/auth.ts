@@ -22,6 +22,8 @@ export type AccessRule =
       role: Role;
       /** The deployment environment the request acts on; runs have none. */
       environment?: (request: FastifyRequest) => string | undefined;
+      /** The role in any one environment suffices (lists, which then show only what the caller may see). */
+      anywhere?: boolean;
       /** A page: an anonymous visitor is sent to the login page instead of getting 401. */
       page?: boolean;
     };
@@ -106,7 +108,10 @@ function authorise(request: FastifyRequest, rule: Exclude<AccessRule, 'public'>,
   }
   request.identity = identity;
   const environment = rule.environment?.(request);
-  if (!current.access.allows(identity.user, rule.role, environment)) {
+  const allowed = rule.anywhere
+    ? current.access.allowsAnywhere(identity.user, rule.role)
+    : current.access.allows(identity.user, rule.role, environment);
+  if (!allowed) {
     throw forbidden(
       `${identity.user} lacks the '${rule.role}' role${environment ? ` in environment '${environment}'` : ''}`,
       { missingRole: rule.role, ...(environment ? { environment } : {}) },

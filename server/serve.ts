@@ -3,6 +3,7 @@
  * `config.api` (127.0.0.1:8080 by default). `conveyor serve` and the embedded stack's `api` service both use it.
  */
 import { Client, Connection } from '@temporalio/client';
+import { temporalConnectionFailure, temporalConnectionOptions } from '../config/temporal-connection';
 import type { ConveyorConfig } from '../workers/config';
 import { buildServer } from './app';
 import { createServerContext } from './create-context';
@@ -10,13 +11,9 @@ import { createServerContext } from './create-context';
 export async function serve(config: ConveyorConfig): Promise<void> {
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 10_000 });
+    connection = await Connection.connect({ ...temporalConnectionOptions(config.temporal), connectTimeout: 10_000 });
   } catch (error) {
-    throw new Error(
-      `cannot reach the Temporal server at ${config.temporal.address}; start the embedded stack with ` +
-        `'conveyor dev up' (or set TEMPORAL_ADDRESS)`,
-      { cause: error },
-    );
+    throw new Error(await temporalConnectionFailure(config.temporal, error), { cause: error });
   }
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const context = createServerContext({ config, client });

@@ -9,14 +9,13 @@ import path from 'node:path';
 import { z } from 'zod';
 import { findConfigFile, readConfigFile, type ConfigFile } from '../config/config-file';
 import { projectRoot } from '../config/project-root';
+import { resolveTemporalSettings, type TemporalSettings } from '../config/temporal-connection';
 
 const portSchema = z.coerce.number().int().min(1).max(65535);
 
 const envSchema = z.object({
   CONVEYOR_DATA_DIR: z.string().default(path.join(projectRoot, '.conveyor')),
   CONVEYOR_CACHE_DIR: z.string().optional(),
-  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().default('default'),
   CONVEYOR_TEMPORAL_UI_PORT: portSchema.default(8233),
   CONVEYOR_S3_ENDPOINT: z.string().default('127.0.0.1'),
   CONVEYOR_S3_PORT: portSchema.default(9000),
@@ -42,7 +41,8 @@ export interface ConveyorConfig {
   dataDir: string;
   /** Where slow-to-build tools live, outside the repository. */
   cacheDir: string;
-  temporal: { address: string; namespace: string; uiPort: number };
+  /** The cluster, and TLS and API key settings for a production one (config/temporal-connection.ts). */
+  temporal: TemporalSettings & { uiPort: number };
   s3: {
     endPoint: string;
     port: number;
@@ -85,11 +85,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
   const xdgCache = env.XDG_CACHE_HOME ?? path.join(homedir(), '.cache');
   const dataDir = path.resolve(e.CONVEYOR_DATA_DIR);
   const configFile = findConfigFile(env, dataDir, projectRoot);
+  const file = readConfigFile(configFile);
   return {
     projectRoot,
     dataDir,
     cacheDir: path.resolve(e.CONVEYOR_CACHE_DIR ?? path.join(xdgCache, 'conveyor')),
-    temporal: { address: e.TEMPORAL_ADDRESS, namespace: e.TEMPORAL_NAMESPACE, uiPort: e.CONVEYOR_TEMPORAL_UI_PORT },
+    temporal: { ...resolveTemporalSettings(env, file.temporal, configFile), uiPort: e.CONVEYOR_TEMPORAL_UI_PORT },
     s3: {
       endPoint: e.CONVEYOR_S3_ENDPOINT,
       port: e.CONVEYOR_S3_PORT,
@@ -110,7 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
     taskQueues: { workflows: e.CONVEYOR_TASK_QUEUE, docker: `${e.CONVEYOR_TASK_QUEUE}-docker` },
     api: { host: e.CONVEYOR_API_HOST, port: e.CONVEYOR_API_PORT },
     configFile,
-    file: readConfigFile(configFile),
+    file,
   };
 }
 

@@ -15,6 +15,8 @@ import { createRetentionActivities } from '../activities/artifacts/retention';
 import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
 import type { ArtifactStore } from '../activities/store/store';
+import { createSlackActivities } from '../activities/slack-notify';
+import type { SlackSettings } from '../config/slack';
 import { artifactSettings, type ArtifactSettings } from '../config/artifacts-config';
 import { loadConfig } from './config';
 import { createStoreFromConfig, scratchDir } from './stores';
@@ -46,6 +48,8 @@ export interface ConveyorWorkerDeps {
   scratchDir?: string;
   /** Quota, compression and retention policies (default: from conveyor.config.yml). */
   artifactSettings?: ArtifactSettings;
+  /** The `slack:` section gate messages use (default: conveyor.config.yml's, re-read per message). */
+  slack?: () => SlackSettings | undefined;
 }
 
 /** Creates the workflow worker and the Docker activity worker; run them together with `runWorkers`. */
@@ -61,9 +65,11 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...workflowSource,
-    // Light activities: retention touches only the store; a deploy job's request reaches its deployment workflow.
+    // Light activities: retention touches only the store, gate messages only Slack; a deploy job's request
+    // reaches its deployment workflow.
     activities: {
       ...createRetentionActivities({ store, settings }),
+      ...createSlackActivities({ settings: deps.slack ?? (() => loadConfig().file.slack) }),
       ...createDeployJobActivities({
         client: new Client({ connection: deps.connection, namespace: deps.namespace }),
         groups: () => approvalGroups(loadConfig().file),

@@ -16,6 +16,11 @@ import { sweepScratch } from '../activities/store/scratch';
 import { artifactSettings } from '../config/artifacts-config';
 import { ensureRetentionSchedule, retentionScheduleId } from './retention-schedule';
 import { Client, Connection } from '@temporalio/client';
+import {
+  temporalConnectionFailure,
+  temporalConnectionOptions,
+  type TemporalSettings,
+} from '../config/temporal-connection';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -25,8 +30,7 @@ async function main(): Promise<void> {
   Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } });
   const unannounce = announceWorkerMetrics(config.prometheus.targets, metricsPort);
   const docker = new Docker();
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const { connection, clientConnection } = await connectToTemporal(config.temporal);
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   const cluster = await clusterLabel(clientConnection.workflowService, config.temporal.namespace);
   const swept = await sweepClosedRuns({ docker, client, cluster });
@@ -68,7 +72,24 @@ async function main(): Promise<void> {
   await connection.close();
 }
 
+/** Both connections (the worker's and a client's), or one line saying why not. */
+async function connectToTemporal(settings: TemporalSettings) {
+  try {
+    const options = temporalConnectionOptions(settings);
+    const connection = await NativeConnection.connect(options);
+    const clientConnection = await Connection.connect(options).catch(async (error: unknown) => {
+      await connection.close();
+      throw error;
+    });
+    return { connection, clientConnection };
+  } catch (error) {
+    throw new ConnectionFailure(await temporalConnectionFailure(settings, error));
+  }
+}
+
+class ConnectionFailure extends Error {}
+
 main().catch((error: unknown) => {
-  console.error(error);
+  console.error(error instanceof ConnectionFailure ? `worker: ${error.message}` : error);
   process.exit(1);
 });

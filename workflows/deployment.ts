@@ -81,6 +81,7 @@ import {
 } from './rollout-context';
 import { directRuntime } from './rollout-direct';
 import { driveRollout } from './rollout-driver';
+import { followGateNotices, type GateNotice } from './gate-notices';
 import { rollingRuntime } from './rollout-rolling';
 
 /** A request waiting for its turn. */
@@ -107,6 +108,8 @@ interface Memory {
   lastState: DeployState;
   /** Releases that completed, newest last: `rollback --to VERSION` finds them here. */
   releases: Release[];
+  /** Slack messages of approval gates (workflows/gate-notices.ts); absent in memory carried by older runs. */
+  gateNotices?: GateNotice[];
 }
 
 /** Bounds on what the workflow keeps, so its state and queries stay small. */
@@ -422,10 +425,16 @@ export async function deployment(input: DeploymentInput): Promise<{ destroyedBy:
   setHandler(statusQuery, () => describe(memory, service, environment, state()));
   setHandler(rolloutResultQuery, (id) => memory.history.find((result) => result.id === id) ?? null);
 
+  // ---- Slack messages of gates --------------------------------------------------------------------------------
+  const gateNotices = followGateNotices((memory.gateNotices ??= []), () =>
+    describe(memory, service, environment, state()),
+  );
+
   // ---- the loop ----------------------------------------------------------------------------------------------
   const historyDue = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > historyBudget;
   const continueAsNewNow = async (): Promise<never> => {
-    await condition(allHandlersFinished);
+    // Gate messages are settled first, so a decided gate's message never keeps its buttons.
+    await condition(() => allHandlersFinished() && gateNotices.idle());
     return continueAsNew<typeof deployment>({ ...input, carried: memory });
   };
 

@@ -3,6 +3,7 @@
  * SQLite file in the data dir (runs survive restarts) and the Web UI, MinIO with its data in the data dir and
  * Conveyor's bucket, and the worker. `up` reuses what already runs and names whatever else holds a port.
  */
+import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -205,7 +206,7 @@ export async function stackStatus(config: ConveyorConfig): Promise<ServiceStatus
 }
 
 async function temporalAnswers(config: ConveyorConfig): Promise<boolean> {
-  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 1000 });
+  const connection = await Connection.connect({ ...temporalConnectionOptions(config.temporal), connectTimeout: 1000 });
   try {
     await connection.workflowService.getSystemInfo({});
     return true;
@@ -216,7 +217,7 @@ async function temporalAnswers(config: ConveyorConfig): Promise<boolean> {
 
 /** Registers every Conveyor search attribute the server does not have yet (idempotent). */
 async function ensureSearchAttributes(config: ConveyorConfig): Promise<void> {
-  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 3000 });
+  const connection = await Connection.connect({ ...temporalConnectionOptions(config.temporal), connectTimeout: 3000 });
   try {
     const { namespace } = config.temporal;
     const existing = await connection.operatorService.listSearchAttributes({ namespace });
@@ -254,7 +255,7 @@ async function minioAnswers(config: ConveyorConfig): Promise<boolean> {
  */
 async function workerPolls(config: ConveyorConfig, record: ServiceRecord): Promise<boolean> {
   if (!isSameLiveProcess(record)) throw new ServiceExitedError('the worker exited');
-  const connection = await Connection.connect({ address: config.temporal.address, connectTimeout: 1000 });
+  const connection = await Connection.connect({ ...temporalConnectionOptions(config.temporal), connectTimeout: 1000 });
   try {
     const queues = await describePollers(connection, config.temporal.namespace, config.taskQueues);
     return pollsEveryQueue(queues, record.pid, Date.now());

@@ -8,7 +8,10 @@ import { z } from 'zod';
 import type { RouteArea } from '../app';
 import { HttpError, responses } from '../http-errors';
 import { blockActionsSchema, replyEphemeral, slackActionHandlers } from '../slack/interactions';
+import { registerGateActions } from '../slack/gate-actions';
 import { slackRequestProblem } from '../slack/signature';
+
+registerGateActions();
 
 export const slackRoutes: RouteArea = async (plainApp, { context }) => {
   const app = plainApp.withTypeProvider<ZodTypeProvider>();

@@ -323,3 +323,36 @@ export async function instancesByVersion(service: string, environment = 'test'):
   }
   return byVersion;
 }
+
+/** A canary deployment of the test service under test, in `environment`, rolled out through `taskQueue`. */
+export async function canaryDeployment(client: Client, taskQueue: string, prefix: string, environment: string) {
+  const service = uniqueService(prefix);
+  const routerPort = await freePort();
+  return {
+    service,
+    routerPort,
+    /** Requests a canary rollout of `version` (with these canary steps, or straight to 100 %). */
+    rollout: (version: string, steps?: unknown[]) =>
+      rollout(
+        client,
+        taskQueue,
+        testSpec({
+          service,
+          version,
+          routerPort,
+          environment,
+          strategy: 'canary',
+          ...(steps ? { canary: { steps } } : {}),
+        }),
+      ),
+    /** Waits until the status satisfies `done`. */
+    wait: (what: string, done: (status: DeploymentStatus) => boolean) =>
+      waitForStatus(client, service, environment, done, what),
+    /** Destroys it and checks nothing is left. */
+    destroy: async () => {
+      await destroyDeployment(client, service, environment);
+      const left = await deploymentLeftovers(service, environment);
+      if (left.length > 0) throw new Error(`deployment ${service} left ${left.join(', ')}`);
+    },
+  };
+}

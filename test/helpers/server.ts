@@ -94,10 +94,14 @@ export async function startTestServer(
   if (options.workers !== false) {
     let started: () => void = () => undefined;
     const up = new Promise<void>((resolve) => (started = resolve));
-    workers = withWorkers(taskQueue, async () => {
-      started();
-      await released;
-    });
+    workers = withWorkers(
+      taskQueue,
+      async () => {
+        started();
+        await released;
+      },
+      { slack: () => context.settings().file.slack },
+    );
     await Promise.race([up, workers]);
   }
 

@@ -11,7 +11,10 @@ import { createS3Client, ensureBucket } from '../../activities/s3';
 import { createFsStore } from '../../activities/store/fs';
 import { createS3Store, type S3StoreOptions } from '../../activities/store/s3';
 import type { ArtifactStore, StoreKind } from '../../activities/store/store';
-import { config } from './temporal';
+import { loadConfig } from '../../workers/config';
+
+// Not from ./temporal: benchmarks use these stores too, and that module installs the Temporal runtime.
+const config = loadConfig();
 
 /** A store under test and how to get rid of it. */
 export interface TestStore {

@@ -11,6 +11,7 @@ import Docker from 'dockerode';
 import type { LogStore } from '../../activities/log-store';
 import type { ArtifactStore } from '../../activities/store/store';
 import type { ArtifactSettings } from '../../config/artifacts-config';
+import type { SlackSettings } from '../../config/slack';
 import { createStaticSecretStore } from '../../activities/secrets';
 import { loadConfig } from '../../workers/config';
 import { clusterLabel } from '../../workers/cluster-label';
@@ -70,6 +71,8 @@ export async function withWorkers<T>(
     store?: ArtifactStore;
     scratchDir?: string;
     artifactSettings?: ArtifactSettings;
+    /** The `slack:` section gate messages use (default: none, so no test posts to Slack by accident). */
+    slack?: () => SlackSettings | undefined;
   } = {},
 ): Promise<T> {
   const env = await testEnvironment();
@@ -87,6 +90,7 @@ export async function withWorkers<T>(
       store: options.store,
       scratchDir: options.scratchDir,
       artifactSettings: options.artifactSettings,
+      slack: options.slack ?? (() => undefined),
       prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
     },
     body,

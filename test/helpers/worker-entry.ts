@@ -5,6 +5,7 @@
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { createStaticSecretStore } from '../../activities/secrets';
+import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { clusterLabel } from '../../workers/cluster-label';
 import { loadConfig } from '../../workers/config';
 import { createConveyorWorkers, runWorkers } from '../../workers/create-workers';
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
   if (!taskQueue) throw new Error('usage: worker-entry.ts TASK_QUEUE');
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const config = loadConfig();
-  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const workers = await createConveyorWorkers({
     connection,
     namespace: config.temporal.namespace,

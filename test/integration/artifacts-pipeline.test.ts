@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ArtifactCatalog, artifactRecordKey } from '../../activities/artifacts/catalog';
+import { scrubStore } from '../../activities/artifacts/scrub';
 import { contentKey } from '../../activities/store/store';
 import { toJsonSummary } from '../../client/run-summary';
 import {
@@ -19,6 +20,7 @@ import {
 import { createTestStore, type TestStore } from '../helpers/stores';
 import { finalStatus, pipelineFrom, runInput } from '../helpers/artifact-runs';
 import type { PipelineRunInput, PipelineRunStatus } from '../../workflows/pipeline-run-messages';
+import { artifactSettings as settingsFrom, type ArtifactSettings } from '../../config/artifacts-config';
 
 const acceptance = `
 name: artifacts-acceptance
@@ -57,11 +59,20 @@ jobs:
         script: ["test ! -e out && test ! -e checksums.sha256 && echo unrelated got nothing"]
 `;
 
+/** A job that needs `build` and must end skipped when `build` fails. */
+const dependentOfBuild = `  after:
+    needs: [build]
+    steps:
+      - name: never
+        script: ["echo never"]
+`;
+
 /** Runs `input` with workers wired to `subject`'s store; returns its id and final status. */
 async function run(
   subject: TestStore,
   input: PipelineRunInput,
   name: string,
+  artifactSettings?: ArtifactSettings,
 ): Promise<{ runId: string; status: PipelineRunStatus }> {
   const env = await testEnvironment();
   const taskQueue = uniqueTaskQueue(name);
@@ -70,7 +81,7 @@ async function run(
     taskQueue,
     async () =>
       finalStatus(await env.client.workflow.start('pipelineRun', { taskQueue, workflowId: runId, args: [input] })),
-    { store: subject.store, scratchDir: subject.spoolDir },
+    { store: subject.store, scratchDir: subject.spoolDir, artifactSettings },
   );
   return { runId, status };
 }
@@ -197,6 +208,12 @@ jobs:
         'no step ran',
       );
       assert.equal(await output(failed.runId, 'consume'), '');
+      // The scrub (`conveyor artifacts verify --all`) names the object as corrupted.
+      const scrubbed = await scrubStore(subject.store);
+      assert.deepEqual(
+        scrubbed.findings.filter((f) => f.digest === hex).map((f) => f.kind),
+        ['corrupted'],
+      );
       // Repaired, a re-run of only the failed consumer receives the producer's recorded artifact.
       await overwrite(subject, hex, original);
       const rerun = await run(subject, runInput(pipeline, reuse, failed.runId), `corrupt-c-${kind}`);
@@ -221,12 +238,7 @@ jobs:
       app: dist/app
       coverage: {paths: "coverage/**", optional: true}
       reports: {paths: ["reports/**/*.xml"], when: always}
-  after:
-    needs: [build]
-    steps:
-      - name: never
-        script: ["echo never"]
-`),
+${dependentOfBuild}`),
         ),
         `missing-${kind}`,
       );
@@ -235,6 +247,47 @@ jobs:
       assert.equal(build.reason, 'artifact_missing');
       assert.match(build.message ?? '', /'reports\/\*\*\/\*\.xml' matched no file/);
       assert.equal(status.jobs.after!.status, 'skipped');
+    });
+
+    it('fails the producer store_full naming the quota and the usage when the upload would reach the critical level, publishing nothing', async (t) => {
+      // An empty store of its own with a 100 KiB quota: green at first, and 200 kB more would pass 98 %.
+      const empty = await createTestStore(kind);
+      t.after(() => empty.dispose());
+      const settings = settingsFrom({ artifacts: { quota: '100KiB' } });
+      const { runId, status } = await run(
+        empty,
+        runInput(
+          pipelineFrom(`
+name: full-${kind}
+jobs:
+  build:
+    steps:
+      - name: write
+        script: ["mkdir -p big", "head -c 200000 /dev/urandom > big/blob"]
+    artifacts:
+      big: big
+${dependentOfBuild}`),
+        ),
+        `full-${kind}`,
+        settings,
+      );
+      const build = status.jobs.build!;
+      assert.equal(status.status, 'failed');
+      assert.equal(build.reason, 'store_full');
+      assert.match(
+        build.message ?? '',
+        /the artifact store is full: 0\.0 % of its 100 KiB quota is used \(0 B\), and 19\d\.\d+ KiB more would reach the critical level \(98 %\)/,
+      );
+      assert.match(build.message ?? '', /conveyor artifacts gc/);
+      assert.equal(status.jobs.after!.status, 'skipped');
+      assert.deepEqual(build.artifacts ?? {}, {});
+      const records = [];
+      for await (const entry of new ArtifactCatalog(empty.store).listRecords({ run: runId })) records.push(entry);
+      assert.deepEqual(records, [], 'no record of the refused artifact');
+      const contents = [];
+      for await (const item of empty.store.listContent()) contents.push(item.digest);
+      assert.deepEqual(contents, [], 'no content published');
+      assert.equal(await empty.store.sweepTemporaries(new Date(Date.now() + 3600_000)), 0, 'no temporary left');
     });
   });
 }

@@ -46,6 +46,7 @@ describe('conveyor run', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /\[test \(suite=unit\)\/run-suite\] unit: 3 checks passed/);
     assert.match(result.stdout, /\[build\/package\] [0-9a-f]{64} {2}calculator-0\.0\.0-dev\.tgz/);
+    assert.match(result.stdout, /\[verify-package\/inspect\] received calculator-0\.0\.0-dev\.tgz from build/);
     const ui = `http://localhost:${config.temporal.uiPort}/namespaces/default/workflows/run-node-app-`;
     assert.ok(new RegExp(`run run-node-app-\\S+ succeeded \\(${ui}`).test(result.stdout), result.stdout);
     assert.match(result.stdout, /Next:/);

@@ -2,6 +2,7 @@
  * `conveyor token create | list | revoke` and `conveyor serve` as a user runs them: a token shown once and stored as
  * a digest, accepted by the server at once and refused once revoked; the server on loopback only.
  */
+import { freePort } from '../helpers/ports';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,14 +16,6 @@ import { eventually } from '../helpers/server';
 const dir = mkdtempSync(path.join(tmpdir(), 'conveyor-cli-token-'));
 const configFile = path.join(dir, 'conveyor.config.yml');
 const env = { CONVEYOR_CONFIG: configFile };
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function connects(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {

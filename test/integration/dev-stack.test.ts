@@ -10,22 +10,33 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { findTool, readServiceRecord, stopService } from '../../client/dev/processes';
-import { config } from '../helpers/temporal';
+import { Connection } from '@temporalio/client';
+import { removeByLabel } from '../../activities/docker-resources';
+import { labels } from '../../activities/names';
+import { clusterLabel } from '../../workers/cluster-label';
+import { config, docker, leftoversWithLabel } from '../helpers/temporal';
 import { conveyor, conveyorBin, lastJsonLine, runCommand, startCommand } from '../helpers/cli';
-import { testPorts } from '../helpers/ports';
+import { freePort, testPorts } from '../helpers/ports';
 
 const ports = testPorts({ temporal: 17233, ui: 18233, s3: 19000, console: 19001 });
 let dataDir = '';
 let env: NodeJS.ProcessEnv = {};
 let apiPort = 0;
+/** This stack's cluster label: whatever a killed worker or a restart left on Docker carries it. */
+let cluster: string | undefined;
 
-/** A port nothing listens on right now (the API server of this second stack must not meet the first's). */
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/** Brings the stack up and remembers its cluster label, so the end of the file can remove what its runs left. */
+async function devUp(): Promise<Awaited<ReturnType<typeof conveyor>>> {
+  const up = await conveyor(['dev', 'up'], { env });
+  if (up.code === 0 && !cluster) {
+    const connection = await Connection.connect({ address: `127.0.0.1:${ports.temporal}` });
+    try {
+      cluster = await clusterLabel(connection.workflowService, config.temporal.namespace);
+    } finally {
+      await connection.close();
+    }
+  }
+  return up;
 }
 
 async function workflowIds(): Promise<string[]> {
@@ -80,10 +91,16 @@ describe('the embedded stack (conveyor dev)', () => {
   after(async () => {
     await conveyor(['dev', 'down'], { env });
     await rm(dataDir, { recursive: true, force: true });
+    if (cluster) {
+      // Every run ended with its cleanup (job end, run end): nothing of this stack's runs is left on Docker.
+      const left = await leftoversWithLabel(`${labels.cluster}=${cluster}`);
+      await removeByLabel(docker, `${labels.cluster}=${cluster}`);
+      assert.deepEqual(left, []);
+    }
   });
 
   it('starts the stack, runs a pipeline on it, and still lists the run after down and up', async () => {
-    const up = await conveyor(['dev', 'up'], { env });
+    const up = await devUp();
     assert.equal(up.code, 0, up.stderr);
     assert.match(up.stdout, /temporal: started/);
     assert.match(up.stdout, /minio: started/);
@@ -98,7 +115,7 @@ describe('the embedded stack (conveyor dev)', () => {
     assert.equal(status.code, 0, status.stdout);
     assert.match(status.stdout, new RegExp(`^api +up +127\\.0\\.0\\.1:${apiPort}`, 'm'));
 
-    const again = await conveyor(['dev', 'up'], { env });
+    const again = await devUp();
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /temporal: already running/);
 
@@ -126,13 +143,13 @@ describe('the embedded stack (conveyor dev)', () => {
     const stopped = await conveyor(['dev', 'status'], { env });
     assert.equal(stopped.code, 1, 'status exits 1 when the stack is down');
 
-    const upAgain = await conveyor(['dev', 'up'], { env });
+    const upAgain = await devUp();
     assert.equal(upAgain.code, 0, upAgain.stderr);
     assert.ok((await workflowIds()).includes(summary.runId), 'the finished run survived the restart');
   });
 
   it('completes a run across a restart of the Temporal dev server mid-step; run and logs -f follow it', async () => {
-    const up = await conveyor(['dev', 'up'], { env });
+    const up = await devUp();
     assert.equal(up.code, 0, up.stderr);
     const file = await slowPipeline();
     const run = startCommand(conveyorBin, ['run', file], { env });
@@ -141,7 +158,7 @@ describe('the embedded stack (conveyor dev)', () => {
     const logs = startCommand(conveyorBin, ['logs', runId, '-f'], { env });
     await logs.waitFor(/\[wait\/sleep\] before/);
     assert.equal(await stopService(dataDir, 'temporal'), true);
-    const again = await conveyor(['dev', 'up'], { env });
+    const again = await devUp();
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /temporal: started/);
     assert.match(again.stdout, /worker: already running/);
@@ -161,7 +178,7 @@ describe('the embedded stack (conveyor dev)', () => {
   });
 
   it('dev up restarts a worker killed with kill -9; runs waiting for it are told so and finish', async () => {
-    const up = await conveyor(['dev', 'up'], { env });
+    const up = await devUp();
     assert.equal(up.code, 0, up.stderr);
     const file = await slowPipeline();
     const midStep = startCommand(conveyorBin, ['run', file], { env });
@@ -177,7 +194,7 @@ describe('the embedded stack (conveyor dev)', () => {
     const waiting = startCommand(conveyorBin, ['run', 'examples/hello.yml'], { env });
     await waiting.waitFor(/conveyor: no worker (has picked up the run after 5 s|is polling task queue)/);
 
-    const restarted = await conveyor(['dev', 'up'], { env });
+    const restarted = await devUp();
     assert.equal(restarted.code, 0, restarted.stderr);
     assert.match(restarted.stdout, /worker: started \(pid \d+/);
     assert.doesNotMatch(restarted.stdout, /worker: already running/);
@@ -198,7 +215,7 @@ describe('the embedded stack (conveyor dev)', () => {
     const squatter = net.createServer().listen(ports.s3, '127.0.0.1');
     await new Promise((resolve) => squatter.once('listening', resolve));
     try {
-      const up = await conveyor(['dev', 'up'], { env });
+      const up = await devUp();
       assert.notEqual(up.code, 0);
       assert.match(up.stderr, new RegExp(`port ${ports.s3} is taken by 'node' \\(pid ${process.pid}\\)`));
       assert.doesNotMatch(up.stderr, /\n\s+at /, 'no stack trace');

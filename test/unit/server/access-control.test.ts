@@ -46,6 +46,14 @@ describe('access control', () => {
     assert.deepEqual(access.usersWith('approver', 'production'), ['alice']);
   });
 
+  it('grants a role "anywhere" through one environment of the user or a group, for lists', () => {
+    assert.deepEqual(access.environments('alice'), ['production']);
+    assert.equal(access.allowsAnywhere('alice', 'approver'), true);
+    assert.equal(access.allowsAnywhere('bob', 'approver'), true);
+    assert.equal(access.allowsAnywhere('carol', 'viewer'), false);
+    assert.equal(access.allowsAnywhere('nobody', 'viewer'), false);
+  });
+
   it('reports config mistakes with their place: unknown group, unknown token user, a Slack id used twice', () => {
     const text = [
       'access:',
