@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { settleStepRemovals } from '../../activities/docker-step-cleanup';
 import { createDockerResourceActivities } from '../../activities/docker-resources';
@@ -56,6 +56,7 @@ describe('runStep retried after a fault (real Docker engine)', () => {
   before(async () => {
     proxy = await cuttableDocker();
   });
+  beforeEach(() => proxy.forget());
   after(async () => {
     await settleStepRemovals();
     const { cleanupRun } = createDockerResourceActivities({ docker });

@@ -16,6 +16,8 @@ export interface CuttableDocker {
   cut(): void;
   /** Waits until a request whose first line matches `pattern` (e.g. `/wait`) is open through the proxy. */
   waitForRequest(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** Forgets the requests seen so far: idle keep-alive connections still hold their last one (call between tests). */
+  forget(): void;
   close(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function cuttableDocker(): Promise<CuttableDocker> {
       open.clear();
       requests.clear();
     },
+    forget: () => requests.clear(),
     waitForRequest: async (pattern, timeoutMs = 60_000) => {
       const deadline = Date.now() + timeoutMs;
       while (![...requests.values()].some((line) => pattern.test(line))) {
