@@ -98,7 +98,7 @@ describe('conveyor run', () => {
     assertOneLineError(result.stderr, /broken\.yml:\d+:\d+ +yaml_syntax /);
   });
 
-  it('reports an image that is not on the Docker host in one line', async () => {
+  it('reports an image that is not on the Docker host in one line, then where its investigation is', async () => {
     const file = await pipelineFile(
       'missing-image.yml',
       [
@@ -114,6 +114,10 @@ describe('conveyor run', () => {
     );
     const result = await conveyor(['run', file]);
     assert.equal(result.code, 1);
-    assertOneLineError(result.stderr, /image 'conveyor\/never-built:1' is not available on this Docker host/);
+    // A failed run is investigated automatically (docs/investigations.md): the CLI's second line says where.
+    const [error, investigation, ...rest] = result.stderr.trimEnd().split('\n');
+    assert.deepEqual(rest, [], `expected two lines, got:\n${result.stderr}`);
+    assertOneLineError(`${error}\n`, /image 'conveyor\/never-built:1' is not available on this Docker host/);
+    assert.match(investigation ?? '', /^conveyor: investigating: conveyor incidents show incident-[0-9a-f]+-\d+ -f$/);
   });
 });
