@@ -26,7 +26,7 @@ import {
   uploadJobArtifacts,
   type JobArtifactPlan,
 } from './job-artifacts';
-import { extractJobSource, type JobSourcePlan } from './job-source';
+import { checksOutSource, extractJobSource, type JobSourcePlan } from './job-source';
 
 /** What running a job needs from its run. */
 export interface JobInput {
@@ -102,7 +102,7 @@ async function runJobAttempt(input: JobInput, state: JobState, jobAttempt: numbe
 async function runSteps(input: JobInput, state: JobState, jobAttempt: number, workspace: { removed: boolean }) {
   const steps = input.job.steps;
   // The sources first, then the artifacts of earlier jobs over them.
-  if (!(await extractJobSource(input, state, jobAttempt))) return;
+  if (checksOutSource(input) && !(await extractJobSource(input, state, jobAttempt))) return;
   if (artifactHooks.downloads(input) && !(await downloadJobInputs(input, state, jobAttempt))) return;
   for (const [index, step] of steps.entries()) {
     const stepState = state.steps[index]!;

@@ -60,6 +60,15 @@ export function jobSourcePlan(status: PipelineRunStatus): JobSourcePlan | undefi
 }
 
 /**
+ * Whether a job checks the run's sources out. Checked before awaiting {@link extractJobSource}: a job without
+ * sources must schedule its first step in the same workflow activation, or runs recorded before sources existed
+ * would replay their commands in another order.
+ */
+export function checksOutSource(input: { job: JobModel; sourcePlan?: JobSourcePlan }): boolean {
+  return input.sourcePlan !== undefined && input.job.checkout !== false;
+}
+
+/**
  * Extracts the run's source archive into the job's workspace (or `checkout.path` under it) before its first step;
  * false when that failed, the job then `failed` with the reason and its steps skipped.
  */
