@@ -47,7 +47,7 @@ import {
   withWorkspaceContainer,
   workspaceEntries,
   workspaceExists,
-  type WorkspaceRef,
+  workspaceRef,
 } from './workspace-io';
 
 /** What the artifact activities are wired to (STYLE.md 5). */
@@ -179,12 +179,7 @@ export function createArtifactActivities(deps: ArtifactActivityDeps) {
     for (const temporary of previous?.temporaries ?? []) await store.removeTemporary(temporary).catch(() => undefined);
     const beat = setInterval(() => ctx.heartbeat(state), heartbeatMs);
     ctx.heartbeat(state);
-    const ref: WorkspaceRef = {
-      runId: input.runId,
-      job: input.job,
-      jobAttempt: input.jobAttempt,
-      cluster: deps.cluster,
-    };
+    const ref = workspaceRef(input, deps.cluster);
     try {
       const pending = input.artifacts.filter((artifact) => !(artifact.name in state.done));
       if (pending.length > 0) {
@@ -317,12 +312,7 @@ export function createArtifactActivities(deps: ArtifactActivityDeps) {
     const verified: { input: ArtifactInput; content: VerifiedContent }[] = [];
     const result: DownloadArtifactsResult = { artifacts: 0, files: 0, bytes: 0 };
     try {
-      const ref: WorkspaceRef = {
-        runId: input.runId,
-        job: input.job,
-        jobAttempt: input.jobAttempt,
-        cluster: deps.cluster,
-      };
+      const ref = workspaceRef(input, deps.cluster);
       await ensureWorkspace(docker, ref).catch((error: unknown) => {
         throw wrapDockerError(error, `preparing the workspace of job '${input.job}'`);
       });

@@ -22,6 +22,14 @@ export interface WorkspaceRef {
   cluster?: string;
 }
 
+/** The workspace of a job attempt an activity works on, owned by the worker's cluster. */
+export function workspaceRef(
+  input: { runId: string; job: string; jobAttempt?: number },
+  cluster: string | undefined,
+): WorkspaceRef {
+  return { runId: input.runId, job: input.job, jobAttempt: input.jobAttempt, cluster };
+}
+
 /** Where the workspace is mounted in step containers and in the housekeeping container. */
 export const workspaceMount = '/workspace';
 

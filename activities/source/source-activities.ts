@@ -22,7 +22,7 @@ import { ArtifactCatalog, jobHolder } from '../artifacts/catalog';
 import { classifyArtifactError } from '../artifacts/errors';
 import { packArchive } from '../artifacts/tar-pack';
 import { fetchVerified } from '../artifacts/transfer';
-import { putIntoWorkspace, withWorkspaceContainer, type WorkspaceRef } from '../artifacts/workspace-io';
+import { putIntoWorkspace, withWorkspaceContainer, workspaceRef } from '../artifacts/workspace-io';
 import { wrapDockerError } from '../docker-errors';
 import { ensureWorkspace } from '../docker-resources';
 import { stepUser } from '../docker-step';
@@ -152,12 +152,7 @@ export function createSourceActivities(deps: SourceActivityDeps) {
 
   async function extractSource(input: ExtractSourceInput): Promise<{ files: number }> {
     const ctx = Context.current();
-    const ref: WorkspaceRef = {
-      runId: input.runId,
-      job: input.job,
-      jobAttempt: input.jobAttempt,
-      cluster: deps.cluster,
-    };
+    const ref = workspaceRef(input, deps.cluster);
     try {
       await ensureWorkspace(deps.docker, ref).catch((error: unknown) => {
         throw wrapDockerError(error, `preparing the workspace of job '${input.job}'`);
