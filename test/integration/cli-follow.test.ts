@@ -94,8 +94,10 @@ describe('following a run', () => {
 
   it('Ctrl-C on a terminal asks, and cancels the run on yes', async () => {
     const file = await longPipeline('asked');
-    // `script` gives the command a real terminal; Ctrl-C typed into it becomes SIGINT for the command.
-    const run = startCommand('script', ['-qfec', `${conveyorBin} run ${file}`, '/dev/null']);
+    // `script` gives the command a real terminal; Ctrl-C typed into it becomes SIGINT for the command. `exec`
+    // replaces script's shell: a shell that waits (dash, when SHELL is unset as in CI) dies of that SIGINT itself,
+    // and script would report its 130 instead of the command's status.
+    const run = startCommand('script', ['-qfec', `exec ${conveyorBin} run ${file}`, '/dev/null']);
     const [, runId] = (await run.waitFor(/run (run-asked-\S+) started/)) as [string, string];
     await run.waitFor(/\[long\/wait\] started/);
     run.child.stdin.write('\x03');
