@@ -3,7 +3,7 @@
  * canary whose difference is not significant. The canary answers 1 s late, so its p95 is far above 1.5 × stable's,
  * but it gets one request per window (routed by the tester header, at most one per analysis window) against about a
  * dozen to stable: with one sample the Mann-Whitney test cannot reach 95 %, so every such measurement passes as
- * "not significant" and the rollout completes.
+ * "not significant" and the rollout completes. The embedded Prometheus scrapes the router's per-version counters.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -19,7 +19,28 @@ import {
   uniqueService,
   waitForStatus,
 } from '../helpers/deployments';
-import { closeTestEnvironment, testEnvironment, uniqueTaskQueue, withWorkers } from '../helpers/temporal';
+import { closeTestEnvironment, config, testEnvironment, uniqueTaskQueue, withWorkers } from '../helpers/temporal';
+
+/** A Prometheus instant query's answer. */
+interface PrometheusAnswer {
+  data: { result: Array<{ metric: Record<string, string> }> };
+}
+
+/** Polls `check` until it returns a value (generous timeout: the machine may be loaded). */
+async function waitFor<T>(check: () => Promise<T | undefined>, what: string, timeoutMs = 120_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await delay(500);
+  }
+  throw new Error(`timed out waiting for ${what} ${last}`);
+}
 
 /** Sends a request with the tester header every `gapMs` until stopped. */
 function taggedTraffic(port: number, version: 'stable' | 'canary', gapMs: number) {
@@ -101,6 +122,16 @@ describe('canary analysis significance', () => {
           latency.filter((m) => m.verdict === 'fail'),
           [],
         );
+
+        // The embedded Prometheus scrapes the router: its per-version request counters for this service.
+        const query = `sum by (version) (conveyor_router_requests_total{service="${service}"})`;
+        const scraped = await waitFor(async () => {
+          const url = `${config.prometheus.url}/api/v1/query?query=${encodeURIComponent(query)}`;
+          const body = (await (await fetch(url)).json()) as PrometheusAnswer;
+          const versions = body.data.result.map((series) => series.metric.version).sort();
+          return versions.includes('v1') && versions.includes('v2') ? versions : undefined;
+        }, 'Prometheus to scrape the router');
+        assert.deepEqual(scraped, ['v1', 'v2']);
       } finally {
         for (const stream of streams) await stream.stop();
         await destroyDeployment(client, service);
