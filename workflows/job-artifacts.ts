@@ -14,6 +14,7 @@ import {
   ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  isCancellation,
   patched,
   proxyActivities,
   workflowInfo,
@@ -151,7 +152,8 @@ export async function downloadJobInputs(
     );
     return true;
   } catch (error) {
-    if (!(error instanceof ActivityFailure)) throw error;
+    // A cancelled download cancels the job (job-runner.ts marks it), it does not fail it.
+    if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
     Object.assign(state, { status: 'failed', ...describeArtifactFailure(error) });
     for (const step of state.steps) step.status = 'skipped';
     return false;
