@@ -181,7 +181,9 @@ export async function verifyDeployInputs(input: ArtifactHookInput, state: JobSta
     }
     return true;
   } catch (error) {
-    if (!(error instanceof ActivityFailure)) throw error;
+    // A cancelled check cancels the job (like a cancelled rollout request), it does not fail it.
+    if (isCancellation(error)) state.status = 'cancelled';
+    if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
     Object.assign(state, { status: 'failed', ...describeArtifactFailure(error) });
     return false;
   }

@@ -45,10 +45,10 @@ import {
 import { QuotaGuard } from './quota';
 import { ArtifactSelector } from './select';
 import { sortEntries } from './sorted-entries';
-import { OutOfOrderError, packArchive } from './tar-pack';
+import { OutOfOrderError } from './tar-pack';
 import { fetchVerified, storeArchive, verifyContent, type StoredArchive, type VerifiedContent } from './transfer';
 import {
-  putIntoWorkspace,
+  extractIntoWorkspace,
   withWorkspaceContainer,
   workspaceEntries,
   workspaceExists,
@@ -350,17 +350,14 @@ export function createArtifactActivities(deps: ArtifactActivityDeps) {
           throw classifyArtifactError(error, context);
         }
       }
-      await withWorkspaceContainer(docker, ref, async (container) => {
-        for (const { input: artifact, content } of verified) {
-          const [uid, gid] = stepUser.split(':').map(Number) as [number, number];
-          const { stream, summary } = packArchive(archiveEntries(content.open(), artifact.compression ?? 'none'), {
-            owner: { uid, gid },
-            ordered: false,
-          });
-          await Promise.all([putIntoWorkspace(container, stream), summary]);
-          ctx.heartbeat();
-        }
-      });
+      const [uid, gid] = stepUser.split(':').map(Number) as [number, number];
+      for (const { input: artifact, content } of verified) {
+        const entries = archiveEntries(content.open(), artifact.compression ?? 'none');
+        await extractIntoWorkspace(docker, ref, entries, { uid, gid }).catch((error: unknown) => {
+          throw classifyArtifactError(error, { artifact: artifact.name, producer: artifact.producer });
+        });
+        ctx.heartbeat();
+      }
       for (const artifact of input.artifacts) {
         const digest = parseDigest(artifact.digest);
         await catalog.recordConsumer(digest, input.runId, input.job);

@@ -3,7 +3,10 @@
  * Docker engine works: a housekeeping container that mounts the workspace volume is created (never started), and
  * its archive endpoints (`GET/PUT /containers/{id}/archive`) read files out and put them in.
  */
-import { posix } from 'node:path';
+import { constants } from 'node:fs';
+import { access, chmod, lchown, link, lstat, mkdir, open, symlink, unlink } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import tar from 'tar-stream';
 import { isDockerNotFound, wrapDockerError } from '../docker-errors';
@@ -12,6 +15,8 @@ import { labels, ownerLabels, workspaceVolumeName } from '../names';
 import { entriesUnder, normaliseEntryPath, type SourceEntry } from './archive-entry';
 import { Readable } from 'node:stream';
 import { chunkSize } from '../store/scratch';
+import { UnsafeEntryError } from './path-safety';
+import { packArchive } from './tar-pack';
 
 /** Which job attempt's workspace. */
 export interface WorkspaceRef {
@@ -161,4 +166,128 @@ async function removeContainer(docker: Docker, name: string): Promise<void> {
   } catch (error) {
     if (!isDockerNotFound(error)) throw wrapDockerError(error, `removing container ${name}`);
   }
+}
+
+/**
+ * The host directory of the workspace volume when the Docker engine is local (a unix socket), the volume uses the
+ * `local` driver and this process may read and write its `Mountpoint` (docs/artifacts.md#workspace-io); undefined
+ * otherwise — a remote engine, another driver, no access, or `CONVEYOR_WORKSPACE_IO=archive` — and the archive API
+ * is used instead. The path comes from the engine (`docker volume inspect`), never from a guess.
+ */
+export async function localWorkspaceDir(docker: Docker, ref: WorkspaceRef): Promise<string | undefined> {
+  if (process.env.CONVEYOR_WORKSPACE_IO === 'archive') return undefined;
+  const modem = docker.modem as { socketPath?: unknown; host?: unknown };
+  // dockerode's default socket path is a function that finds the local socket; a TCP engine has a host instead.
+  if (modem.socketPath === undefined || modem.host) return undefined;
+  try {
+    const volume = (await docker.getVolume(workspaceVolumeName(ref.runId, ref.job, ref.jobAttempt)).inspect()) as {
+      Driver?: string;
+      Mountpoint?: string;
+    };
+    if (volume.Driver !== 'local' || !volume.Mountpoint) return undefined;
+    await access(volume.Mountpoint, constants.R_OK | constants.W_OK | constants.X_OK);
+    return (await lstat(volume.Mountpoint)).isDirectory() ? volume.Mountpoint : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes already verified, safety-checked entries into the job's workspace, owned by `owner`: straight into the
+ * volume's directory when the engine is local (`localWorkspaceDir`), through Docker's archive API otherwise. Returns
+ * which way it went.
+ */
+export async function extractIntoWorkspace(
+  docker: Docker,
+  ref: WorkspaceRef,
+  entries: AsyncIterable<SourceEntry>,
+  owner: { uid: number; gid: number },
+): Promise<'direct' | 'archive'> {
+  const dir = await localWorkspaceDir(docker, ref);
+  if (dir) {
+    await writeEntries(dir, entries, owner);
+    return 'direct';
+  }
+  await withWorkspaceContainer(docker, ref, async (container) => {
+    const { stream, summary } = packArchive(entries, { owner, ordered: false });
+    await Promise.all([putIntoWorkspace(container, stream), summary]);
+  });
+  return 'archive';
+}
+
+/**
+ * Writes entries under `root` as the archive API would (replacing files, keeping directories), streaming each
+ * file's content with backpressure. Nothing is ever written through a symlink: every parent directory is checked
+ * with `lstat` (a symlink or a file in the way is refused), and files are created anew with `O_EXCL | O_NOFOLLOW`.
+ */
+async function writeEntries(
+  root: string,
+  entries: AsyncIterable<SourceEntry>,
+  owner: { uid: number; gid: number },
+): Promise<void> {
+  const directories = new Set<string>(['']);
+  const ensureDirectory = async (relative: string): Promise<void> => {
+    if (directories.has(relative)) return;
+    await ensureDirectory(parentOf(relative));
+    const absolute = join(root, relative);
+    const found = await lstat(absolute).catch(ignoreMissing);
+    if (!found) {
+      await mkdir(absolute, { mode: 0o755 });
+      await lchown(absolute, owner.uid, owner.gid);
+    } else if (!found.isDirectory()) {
+      throw new UnsafeEntryError(relative, 'is in the workspace already and is not a directory');
+    }
+    directories.add(relative);
+  };
+  const clear = async (relative: string): Promise<void> => {
+    const found = await lstat(join(root, relative)).catch(ignoreMissing);
+    if (found?.isDirectory()) throw new UnsafeEntryError(relative, 'is a directory in the workspace already');
+    if (found) await unlink(join(root, relative));
+  };
+  for await (const entry of entries) {
+    const absolute = join(root, entry.path);
+    if (entry.type === 'directory') {
+      await ensureDirectory(entry.path);
+      await chmod(absolute, 0o755);
+      continue;
+    }
+    await ensureDirectory(parentOf(entry.path));
+    if (entry.type === 'file') {
+      await clear(entry.path);
+      const mode = entry.mode & 0o111 ? 0o755 : 0o644;
+      const handle = await open(
+        absolute,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        mode,
+      );
+      try {
+        await handle.chown(owner.uid, owner.gid);
+        await handle.chmod(mode);
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+      // The write stream closes the handle when it ends or fails.
+      await pipeline(entry.body ?? Readable.from([]), handle.createWriteStream({ highWaterMark: chunkSize }));
+    } else if (entry.type === 'symlink') {
+      await clear(entry.path);
+      await symlink(entry.linkname ?? '', absolute);
+      await lchown(absolute, owner.uid, owner.gid);
+    } else if (entry.type === 'link') {
+      await clear(entry.path);
+      await link(join(root, entry.linkname ?? ''), absolute);
+    } else {
+      throw new UnsafeEntryError(entry.path, 'is not a file, directory or link');
+    }
+  }
+}
+
+function parentOf(relative: string): string {
+  const parent = posix.dirname(relative);
+  return parent === '.' ? '' : parent;
+}
+
+function ignoreMissing(error: NodeJS.ErrnoException): undefined {
+  if (error.code === 'ENOENT') return undefined;
+  throw error;
 }

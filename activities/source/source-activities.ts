@@ -21,9 +21,9 @@ import type { SourceEntry } from '../artifacts/archive-entry';
 import { archiveEntries } from '../artifacts/archive-read';
 import { ArtifactCatalog, jobHolder } from '../artifacts/catalog';
 import { classifyArtifactError } from '../artifacts/errors';
-import { packArchive } from '../artifacts/tar-pack';
 import { fetchVerified } from '../artifacts/transfer';
-import { putIntoWorkspace, withWorkspaceContainer, workspaceRef } from '../artifacts/workspace-io';
+import { packArchive } from '../artifacts/tar-pack';
+import { extractIntoWorkspace, workspaceRef } from '../artifacts/workspace-io';
 import { wrapDockerError } from '../docker-errors';
 import { ensureWorkspace } from '../docker-resources';
 import { stepUser } from '../docker-step';
@@ -176,11 +176,10 @@ export function createSourceActivities(deps: SourceActivityDeps) {
       });
       try {
         let files = 0;
-        await withWorkspaceContainer(deps.docker, ref, async (container) => {
-          const [uid, gid] = stepUser.split(':').map(Number) as [number, number];
-          const entries = underPath(archiveEntries(content.open(), 'none'), input.path, () => (files += 1));
-          const { stream, summary } = packArchive(entries, { owner: { uid, gid }, ordered: false });
-          await Promise.all([putIntoWorkspace(container, stream), summary]);
+        const [uid, gid] = stepUser.split(':').map(Number) as [number, number];
+        const entries = underPath(archiveEntries(content.open(), 'none'), input.path, () => (files += 1));
+        await extractIntoWorkspace(deps.docker, ref, entries, { uid, gid }).catch((error: unknown) => {
+          throw classifyArtifactError(error, { artifact: 'source', digest: input.archive.digest });
         });
         return { files };
       } finally {

@@ -1,9 +1,13 @@
 /**
  * The artifact activities against the real Docker engine and both stores (a temp dir, and the stack's MinIO):
- * workspaces are read and written through Docker's archive API only.
+ * workspaces are read through Docker's archive API, and written directly into a local engine's volume or through
+ * the archive API (both tested).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -14,6 +18,20 @@ import { createTestStore, overwriteContent, type TestStore } from '../helpers/st
 import { docker } from '../helpers/temporal';
 import { createWorkspace, removeRunResources, runInWorkspace } from '../helpers/workspaces';
 import { Readable } from 'node:stream';
+import { localWorkspaceDir } from '../../activities/artifacts/workspace-io';
+
+/** Runs `body` with workspaces written directly (the default on a local engine) or through the archive API. */
+async function withWorkspaceIo<T>(io: 'direct' | 'archive', body: () => Promise<T>): Promise<T> {
+  const before = process.env.CONVEYOR_WORKSPACE_IO;
+  if (io === 'archive') process.env.CONVEYOR_WORKSPACE_IO = 'archive';
+  else delete process.env.CONVEYOR_WORKSPACE_IO;
+  try {
+    return await body();
+  } finally {
+    if (before === undefined) delete process.env.CONVEYOR_WORKSPACE_IO;
+    else process.env.CONVEYOR_WORKSPACE_IO = before;
+  }
+}
 
 const producerScript = `
 mkdir -p out/nested/deeper out/empty
@@ -112,18 +130,43 @@ for (const kind of ['fs', 's3'] as const) {
       assert.equal(again.artifacts.out!.deduplicated, true);
     });
 
-    it('extracts verified inputs into a fresh workspace at their paths, modes and links intact', async () => {
-      const result = await run(activities.downloadArtifacts, input('test', [produced]));
-      assert.deepEqual(result, { artifacts: 1, files: 6, bytes: produced.size });
-      const check = await runInWorkspace(
-        { runId, job: 'test' },
-        `cd out && sha256sum -c ../manifest.sha256 && ./run.sh && test -d empty && test -L link-to-hello && cat link-to-hello
-         test ! -e ../elsewhere.txt && touch new-file && stat -c '%u:%g %a %n' . run.sh zero-bytes`,
-      );
-      assert.equal(check.exitCode, 0, check.output);
-      assert.match(check.output, /script ran/);
-      assert.match(check.output, /hello/);
-      assert.match(check.output, /1000:1000 755 \.\n1000:1000 755 run\.sh\n1000:1000 644 zero-bytes/);
+    // A local engine's volume is written directly through its mountpoint; a remote one through the archive API.
+    for (const io of ['direct', 'archive'] as const) {
+      it(`extracts verified inputs into a fresh workspace at their paths, modes and links intact (${io})`, async () => {
+        const job = `test-${io}`;
+        const result = await withWorkspaceIo(io, async () => {
+          await createWorkspace({ runId, job });
+          const dir = await localWorkspaceDir(docker, { runId, job });
+          assert.equal(dir === undefined ? 'archive' : 'direct', io);
+          return run(activities.downloadArtifacts, input(job, [produced]));
+        });
+        assert.deepEqual(result, { artifacts: 1, files: 6, bytes: produced.size });
+        const check = await runInWorkspace(
+          { runId, job },
+          `cd out && sha256sum -c ../manifest.sha256 && ./run.sh && test -d empty && test -L link-to-hello && cat link-to-hello
+           test ! -e ../elsewhere.txt && touch new-file && stat -c '%u:%g %a %n' . run.sh zero-bytes`,
+        );
+        assert.equal(check.exitCode, 0, check.output);
+        assert.match(check.output, /script ran/);
+        assert.match(check.output, /hello/);
+        assert.match(check.output, /1000:1000 755 \.\n1000:1000 755 run\.sh\n1000:1000 644 zero-bytes/);
+      });
+    }
+
+    it('never writes through a symlink already in the workspace (direct)', async () => {
+      const job = 'planted';
+      const outside = await mkdtemp(path.join(os.tmpdir(), 'conveyor-outside-'));
+      try {
+        await createWorkspace({ runId, job });
+        const planted = await runInWorkspace({ runId, job }, `ln -s ${outside} out`);
+        assert.equal(planted.exitCode, 0, planted.output);
+        const error = await failure(run(activities.downloadArtifacts, input(job, [produced])));
+        assert.equal(error.type, 'ArtifactUnsafeError');
+        assert.match(error.message, /artifact 'out' of job 'build' is unsafe: 'out' is in the workspace already/);
+        assert.deepEqual(await readdir(outside), [], 'nothing written through the link');
+      } finally {
+        await rm(outside, { recursive: true, force: true });
+      }
     });
 
     it('fails artifact_missing naming a pattern that matches nothing, publishing nothing', async () => {
