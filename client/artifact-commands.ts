@@ -167,7 +167,8 @@ function progressBar(label: string, total: number): { update: (bytes: number) =>
     Presets.shades_classic,
   );
   bar.start(Math.ceil(total / 1e6), 0);
-  return { update: (bytes) => bar.update(Math.floor(bytes / 1e6)), stop: () => bar.stop() };
+  // Rounded up like the total, so the last update shows 100 %.
+  return { update: (bytes) => bar.update(Math.ceil(bytes / 1e6)), stop: () => bar.stop() };
 }
 
 /** `conveyor artifacts get RUN NAME [-o DIR]` and `get --pipeline P NAME --latest`. */

@@ -15,6 +15,9 @@ import { scriptError } from './causes/script-error';
 import { testFailure } from './causes/test-failure';
 import { timeout } from './causes/timeout';
 import { upstreamChanged } from './causes/upstream-changed';
+import { deploymentCauses } from './deployment-causes';
+import { alertCauses } from './alert-causes';
+import type { FailureFrame } from './incident';
 
 /** Every cause of a failed run. */
 export const runCauses: readonly CauseModule[] = [
@@ -35,12 +38,22 @@ export const runCauses: readonly CauseModule[] = [
   scriptError,
 ];
 
+/** Every cause of every kind of incident. */
+const allCauses: readonly CauseModule[] = [...runCauses, ...deploymentCauses, ...alertCauses];
+
+/** The causes that can explain a frame: a run's, a rollout's (investigate/deployment-causes.ts) or an alert's. */
+export function catalogueFor(frame: FailureFrame): readonly CauseModule[] {
+  if (frame.deployment) return deploymentCauses;
+  if (frame.alert) return alertCauses;
+  return runCauses;
+}
+
 /** A cause by its name; throws on an unknown one (a bug, or an old history naming a removed cause). */
 export function causeNamed(name: string): CauseModule {
-  const found = runCauses.find((module) => module.cause === name);
-  if (!found) throw new Error(`unknown cause '${name}' (known: ${runCauses.map((module) => module.cause).join(', ')})`);
+  const found = allCauses.find((module) => module.cause === name);
+  if (!found) throw new Error(`unknown cause '${name}' (known: ${allCauses.map((module) => module.cause).join(', ')})`);
   return found;
 }
 
 /** The cause names, for the CLI's `--cause` and the config's remediation policy. */
-export const causeNames: readonly string[] = runCauses.map((module) => module.cause);
+export const causeNames: readonly string[] = allCauses.map((module) => module.cause);

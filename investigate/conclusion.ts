@@ -7,14 +7,14 @@
  * winner's strength, less 0.05 for every other specific cause that also passed (they compete), and at most 0.3
  * when nothing passed.
  */
-import { causeNamed } from './catalogue';
+import { catalogueFor, causeNamed } from './catalogue';
 import type { FailureFrame, Hypothesis, RootCause, SimilarIncident } from './incident';
 
 /** Below this confidence the report asks a human to check. */
 export const lowConfidence = 0.6;
 
 /** Causes that pass alongside a more specific one without competing with it. */
-const generic = new Set(['script_error', 'config_changed', 'flaky']);
+const generic = new Set(['script_error', 'config_changed', 'flaky', 'error_spike', 'latency_spike', 'external']);
 
 /** The hypotheses in final order, ranks renumbered. */
 export function rankByVerdict(hypotheses: readonly Hypothesis[], similar: readonly SimilarIncident[]): Hypothesis[] {
@@ -32,7 +32,8 @@ export function conclude(frame: FailureFrame, ranked: readonly Hypothesis[]): Ro
   const top = ranked[0];
   const place = { job: frame.job, step: frame.step };
   if (!top || top.verdict !== 'pass') {
-    const candidate = top?.verdict === 'inconclusive' ? top.cause : 'script_error';
+    // The catch-all of the frame's catalogue (script_error for runs) when nothing is even inconclusive.
+    const candidate = top?.verdict === 'inconclusive' ? top.cause : catalogueFor(frame).at(-1)!.cause;
     return {
       cause: candidate,
       confidence: 0.3,
@@ -59,9 +60,16 @@ export function conclude(frame: FailureFrame, ranked: readonly Hypothesis[]): Ro
 
 /** What a human should look at when the evidence is thin. */
 function humanChecks(frame: FailureFrame, ranked: readonly Hypothesis[]): string[] {
-  const checks = [`Read the full log: conveyor logs ${frame.runId}${frame.job ? ` --job '${frame.job}'` : ''}`];
+  const checks = frame.deployment
+    ? [
+        `Read the deployment's status and history: conveyor deploy status ${frame.deployment.service} --env ${frame.deployment.environment}`,
+      ]
+    : frame.alert
+      ? [`Read the alert's links and runbook: ${frame.alert.title}`]
+      : [`Read the full log: conveyor logs ${frame.runId}${frame.job ? ` --job '${frame.job}'` : ''}`];
   const open = ranked.filter((hypothesis) => hypothesis.verdict === 'inconclusive');
   for (const hypothesis of open) checks.push(`${hypothesis.cause} is inconclusive: ${hypothesis.evidence[0] ?? ''}`);
-  if (!frame.lastGreen) checks.push('No green run of this pipeline to compare with: what changed is unknown.');
+  if (!frame.lastGreen && !frame.deployment && !frame.alert)
+    checks.push('No green run of this pipeline to compare with: what changed is unknown.');
   return checks;
 }

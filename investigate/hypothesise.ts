@@ -4,7 +4,7 @@
  * activity calls it, and the ranking is the same on replay.
  */
 import type { CauseModule } from './cause';
-import { runCauses } from './catalogue';
+import { catalogueFor } from './catalogue';
 import type { FailureFrame, Hypothesis, SimilarIncident } from './incident';
 
 /** The most hypotheses a plan tests (INC-030: a small set). */
@@ -18,7 +18,7 @@ const foundBoost = 0.5;
 export function hypothesise(
   frame: FailureFrame,
   similar: readonly SimilarIncident[] = [],
-  catalogue: readonly CauseModule[] = runCauses,
+  catalogue: readonly CauseModule[] = catalogueFor(frame),
 ): Hypothesis[] {
   const scored = catalogue.map((module) => {
     const prior = module.prior(frame);

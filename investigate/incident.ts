@@ -3,6 +3,7 @@
  * a failed run, an alert — and the framed facts, hypotheses and verdicts an investigation produces. Plain JSON
  * throughout: these objects cross Temporal as workflow and activity inputs and results, and are stored as evidence.
  */
+import type { DeploymentFacts } from './deployment';
 
 /** What an incident is about. */
 export type SubjectKind = 'run' | 'deployment' | 'alert';
@@ -32,10 +33,12 @@ export interface IncidentSignal {
   startsAt: string;
   endsAt?: string;
   links: string[];
-  /** The run (or deployment, or alert name) the signal is about. */
-  subject: { run?: string; deployment?: string; alert?: string };
+  /** The run (or deployment and its rollout, or alert name) the signal is about. */
+  subject: { run?: string; deployment?: string; rollout?: string; alert?: string };
   /** Alerts only: `firing` or `resolved`. */
   status?: 'firing' | 'resolved';
+  /** Deployments only: the rollout's facts, as the deployment workflow held them (investigate/deployment.ts). */
+  deployment?: DeploymentFacts;
 }
 
 /** One event on an incident's timeline. */
@@ -111,6 +114,33 @@ export interface FailureFrame {
   infrastructure: string[];
   /** The failing job's input artifacts: upstream job, name and digest. */
   inputs: { job: string; name: string; digest: string }[];
+  /** Set when the incident is a rollout's: its facts (the run fields above are then empty). */
+  deployment?: DeploymentFacts;
+  /** Set when the incident is an alert's: the alert and what Conveyor saw around it. */
+  alert?: AlertFacts;
+}
+
+/** An alert's facts, framed: the alert as normalised, and Conveyor's own events near its start. */
+export interface AlertFacts {
+  source: string;
+  title: string;
+  severity: Severity;
+  environment?: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  startsAt: string;
+  /** Rollouts of the alert's service (label `service`, else `job`/`app`) that ended near the alert's start. */
+  rollouts: {
+    deploymentId: string;
+    rolloutId: string;
+    version: string;
+    outcome: string;
+    finishedAt: string;
+    reason?: string;
+    incident?: string;
+  }[];
+  /** Whether a deployment of that service exists at all. */
+  service?: string;
 }
 
 /** A hypothesis' final state (INC-043). */

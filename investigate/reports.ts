@@ -6,7 +6,9 @@
  */
 import { describeChange } from './causes/config-changed';
 import { quote } from './cause';
-import type { FailureFrame, Hypothesis, RootCause, SimilarIncident } from './incident';
+import { describeMetric } from './deployment-causes';
+import type { DeploymentFacts } from './deployment';
+import type { AlertFacts, FailureFrame, Hypothesis, RootCause, SimilarIncident } from './incident';
 
 /** Markdown inline code that survives backticks in the text. */
 function code(text: string): string {
@@ -15,6 +17,8 @@ function code(text: string): string {
 
 /** `Problem.md`: what failed, where, when, and what changed since the last green run. */
 export function problemMarkdown(incidentId: string, frame: FailureFrame): string {
+  if (frame.deployment) return deploymentProblem(incidentId, frame, frame.deployment);
+  if (frame.alert) return alertProblem(incidentId, frame, frame.alert);
   const lines = [
     `# Problem: ${incidentId}`,
     '',
@@ -141,5 +145,98 @@ export function rcaMarkdown(
     const evidence = (hypothesis.evidence[0] ?? '').replace(/\|/g, '\\|');
     lines.push(`| ${hypothesis.rank} | ${hypothesis.cause} | ${hypothesis.verdict} | ${evidence} |`);
   }
+  return `${lines.join('\n')}\n`;
+}
+
+/** The timeline and changes sections every problem ends with. */
+function changesAndTimeline(frame: FailureFrame, against: string): string[] {
+  const lines = ['', `## What changed ${against}`, ''];
+  if (frame.changes.length === 0) lines.push('Nothing recorded.');
+  for (const change of frame.changes) lines.push(`- ${change.kind}: ${code(describeChange(change))}`);
+  lines.push('', '## Timeline', '', ...frame.timeline.map((entry) => `- ${entry.at} ${entry.what}`));
+  return lines;
+}
+
+/** `Problem.md` of a rollout: what ended it, the measurement with its metrics and window, what the version changed. */
+function deploymentProblem(incidentId: string, frame: FailureFrame, facts: DeploymentFacts): string {
+  const measurement = facts.evidence?.measurement;
+  const lines = [
+    `# Problem: ${incidentId}`,
+    '',
+    `Rollout ${code(facts.rolloutId)} of ${code(facts.service)} ${code(facts.release.version)} to ${code(facts.environment)} ended ${facts.outcome}.`,
+    '',
+    '## Failure',
+    '',
+    `- strategy: ${facts.strategy}`,
+    `- image: ${facts.release.image}`,
+    `- previous version: ${facts.previous ? `${facts.previous.version} (${facts.previous.image})` : '(none)'}`,
+    `- ended by: ${facts.evidence?.source ?? '(no check)'}`,
+    `- reason: ${facts.reason ?? '(none)'}`,
+    ...(facts.evidence?.instance ? [`- instance: ${facts.evidence.instance}`] : []),
+    ...(facts.evidence?.detail ? [`- detail: ${facts.evidence.detail}`] : []),
+    `- requested by: ${facts.requestedBy}`,
+  ];
+  if (measurement) {
+    lines.push(
+      '',
+      '## The measurement that ended it',
+      '',
+      `${measurement.source}, window ${measurement.window.from} → ${measurement.window.to} (${measurement.window.seconds}s), ${measurement.requests.canary} requests to the new version and ${measurement.requests.stable} to stable; verdict ${measurement.verdict}.`,
+      '',
+      '| metric | value | stable | condition | verdict |',
+      '|---|---|---|---|---|',
+      ...measurement.metrics.map(
+        (metric) =>
+          `| ${metric.name} | ${metric.value ?? 'no data'} | ${metric.stable ?? '-'} | ${metric.condition} | ${metric.verdict} |`,
+      ),
+    );
+  }
+  lines.push('', '## Analysis measurements of the rollout', '');
+  lines.push(
+    ...(facts.measurements.length
+      ? facts.measurements.map(
+          (entry) => `- ${entry.at} ${entry.source} ${entry.verdict}: ${entry.metrics.map(describeMetric).join('; ')}`,
+        )
+      : ['None.']),
+  );
+  if (facts.approvals.length > 0) {
+    lines.push('', '## Gate decisions', '');
+    lines.push(
+      ...facts.approvals.map((entry) => `- ${entry.at} gate '${entry.gate}' ${entry.decision} by ${entry.user}`),
+    );
+  }
+  lines.push(...changesAndTimeline(frame, `since ${facts.previous?.version ?? 'the previous version'}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** `Problem.md` of an alert: the alert as received and what Conveyor did around it. */
+function alertProblem(incidentId: string, frame: FailureFrame, alert: AlertFacts): string {
+  const lines = [
+    `# Problem: ${incidentId}`,
+    '',
+    `Alert ${code(alert.title)} from ${alert.source} (${alert.severity}${alert.environment ? `, ${alert.environment}` : ''}) started ${alert.startsAt}.`,
+    '',
+    '## Labels',
+    '',
+    ...Object.entries(alert.labels).map(([name, value]) => `- ${name}: ${value}`),
+    '',
+    '## Annotations',
+    '',
+    ...(Object.keys(alert.annotations).length
+      ? Object.entries(alert.annotations).map(([name, value]) => `- ${name}: ${value}`)
+      : ['None.']),
+    '',
+    `## Rollouts of ${alert.service ?? '(no service label)'} near its start`,
+    '',
+    ...(alert.rollouts.length
+      ? alert.rollouts.map(
+          (rollout) =>
+            `- ${rollout.finishedAt} ${rollout.version} ${rollout.outcome} (${rollout.deploymentId}, ${rollout.rolloutId})`,
+        )
+      : ['None.']),
+  ];
+  if (frame.infrastructure.length > 0)
+    lines.push('', '## Infrastructure events', '', ...frame.infrastructure.map((e) => `- ${e}`));
+  lines.push('', '## Timeline', '', ...frame.timeline.map((entry) => `- ${entry.at} ${entry.what}`));
   return `${lines.join('\n')}\n`;
 }

@@ -26,6 +26,7 @@ import { GitRepositories } from '../activities/source/repositories';
 import { createSourceActivities } from '../activities/source/source-activities';
 import { defaultStepImage } from '../pipeline';
 import { credentialsFor, type ProvidersSettings } from '../config/providers';
+import { temporalConnectionOptions } from '../config/temporal-connection';
 import { loadConfig } from './config';
 import { createStoreFromConfig, scratchDir } from './stores';
 import type { WorkerCapacity } from './capacity';
@@ -84,7 +85,8 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
   const store = deps.store ?? createStoreFromConfig(config);
   const client =
     deps.client ??
-    new Client({ connection: Connection.lazy({ address: config.temporal.address }), namespace: deps.namespace });
+    // The same settings as the worker's own connection: address, TLS material, API key (docs/operations.md).
+    new Client({ connection: Connection.lazy(temporalConnectionOptions(config.temporal)), namespace: deps.namespace });
   const investigations = createInvestigationActivities({ client, logs: deps.logs, store, docker: deps.docker });
   const workflowSource = deps.workflowBundle
     ? { workflowBundle: deps.workflowBundle }

@@ -5,7 +5,10 @@
  * - at most one run of the group runs; a run that joins while another runs waits;
  * - a run that joins replaces a run that is still waiting (the older waiting run is cancelled);
  * - with `cancel_in_progress`, a run that joins also cancels the running one, and starts once it has stopped (its
- *   containers removed).
+ *   containers removed);
+ * - "newer" means started later (the run workflow's start time, assigned by Temporal in the order the runs were
+ *   started), not joined later: a run that joins after a newer one (its worker was slower) is superseded at once,
+ *   so three quick pushes always leave the last push running, whatever order their runs reach the group in.
  *
  * Runs join with `enterGroupSignal` and leave with `leaveGroupSignal` (whatever way they end); the group admits the
  * next run with `admittedSignal`. A run that vanished without leaving (terminated) is noticed by a periodic signal
@@ -26,6 +29,8 @@ import {
 export interface GroupEntry {
   runId: string;
   cancelInProgress: boolean;
+  /** When the run's workflow started (epoch ms); absent in entries of runs from before it was recorded. */
+  startedAt?: number;
 }
 
 /** What the group knows. */
@@ -36,6 +41,8 @@ export interface GroupState {
   waiting: string[];
   /** Runs the group asked to cancel (the running one, superseded waiting ones), until they leave. */
   cancelling: string[];
+  /** The start time of the newest run that has joined (epoch ms). */
+  newest?: number;
 }
 
 /** Input of `concurrencyGroup`. */
@@ -71,6 +78,12 @@ export async function concurrencyGroup(input: ConcurrencyGroupInput): Promise<vo
 
   const enter = (entry: GroupEntry) => {
     if (state.running === entry.runId || state.waiting.includes(entry.runId)) return;
+    if (entry.startedAt !== undefined && state.newest !== undefined && entry.startedAt < state.newest) {
+      // Older than a run that already joined: superseded before it was ever admitted.
+      cancels.push(entry.runId);
+      return;
+    }
+    if (entry.startedAt !== undefined) state.newest = entry.startedAt;
     // A newer run supersedes every run still waiting; with cancel_in_progress, the running one too.
     for (const superseded of state.waiting) cancels.push(superseded);
     state.waiting = [entry.runId];

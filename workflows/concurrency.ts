@@ -49,7 +49,11 @@ export async function awaitTurn(
     workflowId: concurrencyGroupWorkflowId(group.group, workflowInfo().taskQueue),
     runId,
   };
-  const entry: GroupEntry = { runId, cancelInProgress: group.cancelInProgress };
+  const entry: GroupEntry = {
+    runId,
+    cancelInProgress: group.cancelInProgress,
+    startedAt: workflowInfo().startTime.getTime(),
+  };
   // Joining must happen even when a cancel arrives meanwhile, so that the group hears of this run.
   await CancellationScope.nonCancellable(() => join(ticket.workflowId, group.group, entry));
   // The wait ends on a cancel through `stopped`, so that the run can end cleanly rather than be torn down here.

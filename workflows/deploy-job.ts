@@ -19,6 +19,7 @@ import type { createDeployJobActivities } from '../activities/deploy-job';
 import { deploymentWorkflowId } from '../deploy/names';
 import type { Evidence } from '../deploy/rollout-machine';
 import { startDeadline } from './deadline';
+import { artifactHooks, verifyDeployInputs } from './job-artifacts';
 import { rolloutFinishedSignal, type RolloutResult } from './deployment-messages';
 import type { JobInput } from './job-runner';
 import type { JobState } from './pipeline-run-messages';
@@ -72,6 +73,11 @@ export async function runDeployJob(input: JobInput, state: JobState): Promise<vo
     version: spec.version,
     requestId: id,
   };
+  // The job's input artifacts are verified before the rollout is requested, so a corrupted one changes no replica.
+  if (artifactHooks.downloads(input) && !(await verifyDeployInputs(input, state))) {
+    state.finishedAt = new Date().toISOString();
+    return;
+  }
   listen();
   const deadline = startDeadline(job.timeoutSeconds);
   try {

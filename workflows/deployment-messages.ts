@@ -82,6 +82,8 @@ export interface RolloutResult {
   requestedBy: Actor;
   startedAt: string;
   finishedAt: string;
+  /** The incident a rollout that did not complete opened or joined (docs/investigations.md, "Deployments"). */
+  incident?: string;
 }
 
 /** A release that runs (or ran): one revision of the service. */

@@ -79,6 +79,7 @@ import {
   type RolloutRecord,
   type StrategyRuntime,
 } from './rollout-context';
+import { openRolloutIncident } from './deployment-incident';
 import { directRuntime } from './rollout-direct';
 import { driveRollout } from './rollout-driver';
 import { followGateNotices, type GateNotice } from './gate-notices';
@@ -650,6 +651,12 @@ export async function deployment(input: DeploymentInput): Promise<{ destroyedBy:
       startedAt: record.startedAt,
       finishedAt: now,
     };
+    result.incident = await openRolloutIncident(result, {
+      release,
+      from,
+      analysis: memory.analysis,
+      approvals: memory.approvals,
+    });
     push(memory.history, result, keep.history);
     const notify = record.request?.notify;
     if (notify) {

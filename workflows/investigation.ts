@@ -5,9 +5,10 @@
  * where it stopped and never runs a finished check again. The incident stays open — later signals with its
  * fingerprint join it as occurrences — until a human resolves it with the confirmed cause.
  */
-import { condition, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { causeNames } from '../investigate/catalogue';
 import type { IncidentIndexEntry } from '../activities/investigation/records';
+import type { IncidentSignal } from '../investigate/incident';
 import { checkActivities, investigationActivities } from './activity-proxies';
 import {
   incidentQuery,
@@ -20,6 +21,9 @@ import {
   type Resolution,
 } from './investigation-messages';
 import { incidentStatusKey } from './search-attributes';
+
+/** The patch marker: before it, only failed runs were investigated (alerts and rollouts were only recorded). */
+const subjectsPatch = 'investigate-deployments-and-alerts';
 
 /** The most timeline entries an incident keeps (the count keeps counting). */
 const maxTimeline = 200;
@@ -104,9 +108,10 @@ export async function investigation(input: InvestigationInput): Promise<Incident
   };
 
   await waitFor(() => investigate || resolution !== undefined);
-  if (!resolution && view.subject.run) {
+  // Rollouts and alerts are investigated too; histories from before that replay as they ran (patched).
+  if (!resolution && (view.subject.run || patched(subjectsPatch))) {
     await setStatus('investigating');
-    await runInvestigation(view, view.subject.run, activities, checks);
+    await runInvestigation(view, input.signal, activities, checks);
     await setStatus('investigated');
   }
   view.stage = 'done';
@@ -124,12 +129,14 @@ export async function investigation(input: InvestigationInput): Promise<Incident
 /** Frame → hypothesise → test (in parallel) → report, updating `view` as each stage ends. */
 async function runInvestigation(
   view: IncidentView,
-  runId: string,
+  signal: IncidentSignal,
   activities: ReturnType<typeof investigationActivities>,
   checks: ReturnType<typeof checkActivities>,
 ): Promise<void> {
   view.stage = 'frame';
-  const { frame, problem } = await activities.frameFailure({ incidentId: view.id, runId });
+  const { frame, problem } = await activities.frameFailure(
+    signal.subject.run ? { incidentId: view.id, runId: signal.subject.run } : { incidentId: view.id, signal },
+  );
   view.reports.problem = problem;
   view.changes = frame.changes;
 

@@ -14,6 +14,7 @@ import {
   ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
+  isCancellation,
   patched,
   proxyActivities,
   type ActivityInterfaceFor,
@@ -155,12 +156,40 @@ export async function downloadJobInputs(
     );
     return true;
   } catch (error) {
-    if (!(error instanceof ActivityFailure)) throw error;
+    // A cancelled download cancels the job (job-runner.ts marks it), it does not fail it.
+    if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
     Object.assign(state, {
       status: 'failed',
       ...(noRunnerFailure(error, input.job) ?? describeArtifactFailure(error)),
     });
     for (const step of state.steps) step.status = 'skipped';
+    return false;
+  }
+}
+
+/** Runs recorded before deploy jobs verified their inputs replay without the activities (STYLE.md 11). */
+const deployVerifiesPatch = 'deploy-verifies-inputs';
+
+/**
+ * A deploy job's check of its inputs before the rollout is requested (ART-047, docs/artifacts.md#deployments): each
+ * artifact of the jobs it takes artifacts from is re-hashed in the store (a mismatch is checked once more). Returns
+ * false when one is corrupted or missing: the job is then `failed` with the reason and message, and no rollout
+ * starts. Callers check `artifactHooks.downloads` first.
+ */
+export async function verifyDeployInputs(input: ArtifactHookInput, state: JobState): Promise<boolean> {
+  const inputs = input.artifacts?.inputs ?? [];
+  if (inputs.length === 0 || !patched(deployVerifiesPatch)) return true;
+  try {
+    for (const artifact of inputs) {
+      await artifactActivities(input.options).verifyArtifact.executeWithOptions(
+        { summary: `${input.job.name} / verify ${artifact.name} of ${artifact.producer}` },
+        [{ digest: artifact.digest, size: artifact.size, name: artifact.name, producer: artifact.producer }],
+      );
+    }
+    return true;
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error;
+    Object.assign(state, { status: 'failed', ...describeArtifactFailure(error) });
     return false;
   }
 }

@@ -167,7 +167,7 @@ async function runStepWithRetries(
             // Precedence (DESIGN.md §4): global_env < job environment < step environment.
             environment: { ...input.globalEnv, ...job.environment, ...step.environment },
             workingDirectory: step.workingDirectory,
-            system: systemVariables(input, step, attempt),
+            system: systemVariables(input, step, attempt, jobAttempt),
             timeoutSeconds: step.timeoutSeconds,
             graceSeconds,
             resources: job.resources,
@@ -204,7 +204,12 @@ async function runStepWithRetries(
 }
 
 /** Variables every step sees, known only at run time. */
-function systemVariables(input: JobInput, step: StepModel, attempt: number): Record<string, string> {
+function systemVariables(
+  input: JobInput,
+  step: StepModel,
+  attempt: number,
+  jobAttempt: number,
+): Record<string, string> {
   return {
     CI: 'true',
     CONVEYOR: 'true',
@@ -213,6 +218,7 @@ function systemVariables(input: JobInput, step: StepModel, attempt: number): Rec
     CONVEYOR_JOB: input.job.name,
     CONVEYOR_STEP: step.name,
     CONVEYOR_ATTEMPT: String(attempt),
+    CONVEYOR_JOB_ATTEMPT: String(jobAttempt),
     CONVEYOR_TRIGGER: input.trigger ?? '',
     ...sourceVariables(input.source, input.trigger),
     HOME: '/tmp',

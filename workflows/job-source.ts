@@ -4,7 +4,7 @@
  * before its first step (`extractJobSource`), and the run drops its reference to the archive when it ends
  * (`releaseRunSource`). Only the digest, size and file count cross Temporal, never content.
  */
-import { ActivityFailure, patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
 import { dockerQueue, noRunnerFailure, queueTimeout } from './activity-proxies';
 import type { createSourceActivities } from '../activities/source/source-activities';
 import type { CheckoutModel, JobModel } from '../pipeline/model';
@@ -39,7 +39,10 @@ function wantsSource(jobs: readonly JobModel[]): boolean {
   return jobs.some((job) => job.checkout !== false);
 }
 
-/** Archives the run's commit into the store once; records the archive (or why there is none) in `status`. */
+/**
+ * Archives the run's commit into the store once; records the archive (or why there is none) in `status`. A cancel
+ * meanwhile is rethrown: the run ends cancelled before its first job (workflows/run-source.ts).
+ */
 export async function archiveRunSource(input: PipelineRunInput, status: PipelineRunStatus, runId: string) {
   const source = input.source;
   if (!source || !wantsSource(input.pipeline.jobs) || !patched(sourceArchivePatch)) return;
@@ -49,7 +52,7 @@ export async function archiveRunSource(input: PipelineRunInput, status: Pipeline
       [{ runId, repository: source.repository, commit: source.commit, ...(source.ref ? { ref: source.ref } : {}) }],
     );
   } catch (error) {
-    if (!(error instanceof ActivityFailure)) throw error;
+    if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
     status.sourceError = `the source archive of ${source.commit.slice(0, 12)} could not be made: ${describeArtifactFailure(error).message}`;
   }
 }
@@ -95,7 +98,8 @@ export async function extractJobSource(
     );
     return true;
   } catch (error) {
-    if (!(error instanceof ActivityFailure)) throw error;
+    // A cancelled checkout cancels the job (job-runner.ts marks it), it does not fail it.
+    if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
     const { reason, message } = noRunnerFailure(error, job) ?? describeArtifactFailure(error);
     return fail(reason, `checkout: ${message}`);
   }

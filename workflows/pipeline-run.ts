@@ -10,6 +10,7 @@
  */
 import {
   ApplicationFailure,
+  CancelledFailure,
   CancellationScope,
   ChildWorkflowCancellationType,
   ChildWorkflowFailure,
@@ -96,8 +97,8 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
     status.finishedAt = new Date().toISOString();
     setRunStatus('cancelled');
     await releaseTurn(preamble);
-    await afterRun(input, runId, 'cancelled', 'Cancelled before it started (a newer run of its group replaced it)');
-    throw stop.cancellation;
+    await afterRun(input, runId, 'cancelled', 'Cancelled before its first job started');
+    throw stop.cancellation ?? new CancelledFailure('the run was cancelled');
   }
   // The run timeout: a durable timer; cancelled with the run, or cleared when the jobs are done.
   const timer = new CancellationScope();

@@ -2,7 +2,7 @@
  * What a run does around its jobs because of where it came from (docs/triggers.md): it records its source, reports
  * commit statuses (`pending` first, the outcome last), and takes its turn in its concurrency group.
  */
-import { CancellationScope, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { createCommitStatusActivities, CommitState } from '../activities/source/commit-status';
 import { runConcurrencyGroup } from '../pipeline/concurrency';
 import type { PipelineRunInput, PipelineRunStatus, RunStatus } from './pipeline-run-messages';
@@ -13,7 +13,10 @@ type CommitStatusActivities = ReturnType<typeof createCommitStatusActivities>;
 
 /** What {@link beforeJobs} set up, for {@link afterRun}. */
 export interface RunPreamble {
-  /** False when the run was cancelled while it waited for its turn: it must end without running a job. */
+  /**
+   * False when the run was cancelled before its first job (while it waited for its turn, or while its source was
+   * archived): it must end without running a job.
+   */
   admitted: boolean;
   ticket?: GroupTicket;
 }
@@ -28,18 +31,24 @@ export async function beforeJobs(
   if (input.source) status.source = input.source;
   const group = runConcurrencyGroup(input.pipeline, input.source, input.trigger);
   await reportCommitStatus(input, runId, 'pending', group ? `Waiting for its turn in ${group.group}` : 'Running');
-  if (!group) {
-    await archiveRunSource(input, status, runId);
-    return { admitted: true };
-  }
+  if (!group) return { admitted: await archiveUnlessCancelled(input, status, runId) };
   status.waitingFor = group.group;
   const { ticket, admitted } = await awaitTurn(group, runId, stopped);
   status.waitingFor = undefined;
-  if (admitted) {
-    await reportCommitStatus(input, runId, 'pending', 'Running');
+  if (!admitted) return { admitted, ticket };
+  await reportCommitStatus(input, runId, 'pending', 'Running');
+  return { admitted: await archiveUnlessCancelled(input, status, runId), ticket };
+}
+
+/** Archives the source; false when the run was cancelled meanwhile (a newer push to its group, a person). */
+async function archiveUnlessCancelled(input: PipelineRunInput, status: PipelineRunStatus, runId: string) {
+  try {
     await archiveRunSource(input, status, runId);
+    return true;
+  } catch (error) {
+    if (isCancellation(error)) return false;
+    throw error;
   }
-  return { admitted, ticket };
 }
 
 /** Leaves the concurrency group; call once the run's containers are gone. */

@@ -36,7 +36,12 @@ import {
   type ArtifactRecord,
   type ArtifactSummary,
 } from './catalog';
-import { ArtifactMissingError, classifyArtifactError } from './errors';
+import {
+  ArtifactDigestMismatchError,
+  ArtifactMissingError,
+  classifyArtifactError,
+  type ArtifactContext,
+} from './errors';
 import { QuotaGuard } from './quota';
 import { ArtifactSelector } from './select';
 import { sortEntries } from './sorted-entries';
@@ -137,10 +142,15 @@ export interface DownloadArtifactsResult {
   bytes: number;
 }
 
-/** Input of `verifyArtifact`: a digest (`sha256:…`), and the size it should have when known. */
+/**
+ * Input of `verifyArtifact`: a digest (`sha256:…`), the size it should have when known, and the artifact's name and
+ * producer job to name in a failure.
+ */
 export interface VerifyArtifactInput {
   digest: string;
   size?: number;
+  name?: string;
+  producer?: string;
 }
 
 /** Result of `verifyArtifact` (it throws `ArtifactDigestMismatchError` / `ArtifactMissingError` otherwise). */
@@ -392,8 +402,17 @@ export function createArtifactActivities(deps: ArtifactActivityDeps) {
   }
 
   async function verifyArtifact(input: VerifyArtifactInput): Promise<VerifyArtifactResult> {
+    const ctx = Context.current();
+    const named = input.name === undefined ? {} : { name: input.name, producer: input.producer };
+    const check = () =>
+      verifyStoredArtifact(store, input.digest, input.size, { ...named, onProgress: () => ctx.heartbeat() });
     try {
-      const result = await verifyStoredArtifact(store, input.digest, input.size);
+      // Like a download, a mismatch is checked once more from the store before it fails the job.
+      const result = await check().catch((error: unknown) => {
+        if (!(error instanceof ArtifactDigestMismatchError)) throw error;
+        ctx.log.warn(`${error.message}; verifying it again`);
+        return check();
+      });
       return { digest: formatDigest(result.digest), size: result.size, verifiedAt: new Date().toISOString() };
     } catch (error) {
       throw toApplicationFailure(error);
@@ -423,12 +442,18 @@ export async function verifyStoredArtifact(
   store: ArtifactStore,
   digest: string,
   size?: number,
+  options: { name?: string; producer?: string; onProgress?: (bytes: number) => void } = {},
 ): Promise<{ digest: string; size: number }> {
   const hex = parseDigest(digest);
-  const context = { artifact: formatDigest(hex) };
-  const check = await verifyContent(store, hex);
+  const context: ArtifactContext = { artifact: options.name ?? formatDigest(hex), digest: formatDigest(hex) };
+  if (options.producer !== undefined) context.producer = options.producer;
+  const check = await verifyContent(store, hex, options.onProgress);
   if (check.status === 'missing') {
-    throw new ArtifactMissingError(`artifact ${formatDigest(hex)} is not in the store (${store.location})`, context);
+    const named =
+      options.name === undefined ? '' : ` '${options.name}'${options.producer ? ` of job '${options.producer}'` : ''}`;
+    throw new ArtifactMissingError(`artifact${named} ${formatDigest(hex)} is not in the store (${store.location})`, {
+      ...context,
+    });
   }
   if (check.status === 'corrupted') {
     throw classifyArtifactError(new ContentDigestMismatchError(hex, check.actual), context);

@@ -23,6 +23,7 @@ import { planMarkdown, problemMarkdown, rcaMarkdown } from '../../investigate/re
 import type { LogStore } from '../log-store';
 import type { ArtifactStore } from '../store/store';
 import { frameRun } from './frame';
+import { frameAlert, frameDeployment } from './frame-subjects';
 import { scanStepLog } from './log-search';
 import { openIncident, type OpenedIncident } from './open-incident';
 import { evidenceKey, frameKey, indexKey, listIndex, putDocument, type IncidentIndexEntry } from './records';
@@ -63,9 +64,19 @@ export function createInvestigationActivities(deps: InvestigationActivityDeps) {
     /** Frame: facts of the failure and what changed → `Problem.md`. */
     async frameFailure(request: {
       incidentId: string;
-      runId: string;
+      runId?: string;
+      /** The incident's first signal: a rollout's or an alert's is framed from it (frame-subjects.ts). */
+      signal?: IncidentSignal;
     }): Promise<{ frame: FailureFrame; problem: string }> {
-      const frame = await frameRun({ client, logs }, request.runId, heartbeat);
+      const { signal } = request;
+      const frame = request.runId
+        ? await frameRun({ client, logs }, request.runId, heartbeat)
+        : signal?.kind === 'deployment'
+          ? frameDeployment(signal)
+          : signal
+            ? await frameAlert(client, signal)
+            : undefined;
+      if (!frame) throw new Error(`incident ${request.incidentId}: nothing to frame (no run and no signal)`);
       await store.putRecord(frameKey(request.incidentId), frame);
       const problem = await putDocument(store, request.incidentId, {
         name: 'Problem.md',
@@ -107,7 +118,7 @@ export function createInvestigationActivities(deps: InvestigationActivityDeps) {
       const module = causeNamed(request.cause);
       const { frame } = request;
       const probes: Probes = { logMatches: [], linesSearched: 0 };
-      if (module.logPatterns && frame.job) {
+      if (module.logPatterns && frame.job && !frame.deployment && !frame.alert) {
         const scan = await scanStepLog(
           logs,
           frame.runId,

@@ -52,7 +52,7 @@ function processAlive(pid: number): boolean {
 
 /**
  * A pass-through that hashes (SHA-256) and counts the bytes flowing through it, reporting progress at most every
- * `progressMs`.
+ * `progressMs`, and once more at the end.
  */
 export class HashingStream extends Transform {
   private readonly hash: Hash = createHash('sha256');
@@ -78,6 +78,12 @@ export class HashingStream extends Transform {
       }
     }
     callback(null, chunk);
+  }
+
+  /** Reports the final count, which the throttle may have held back (a progress bar ends at 100 %). */
+  override _flush(callback: TransformCallback): void {
+    this.onProgress?.(this.bytes);
+    callback();
   }
 
   /** The hex digest; call once, after the stream has ended. */

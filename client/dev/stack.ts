@@ -28,6 +28,7 @@ import {
   type ServiceSpec,
 } from './processes';
 import { apiAddress, apiServiceSpec } from './api-service';
+import { ensureDockerEngine } from './docker-engine';
 
 /** The stack's services, in start order (stopped in reverse). */
 export const serviceNames = ['temporal', 'minio', 'prometheus', 'worker', 'api'] as const;
@@ -133,6 +134,8 @@ export async function stackUp(
   report: (line: string) => void,
 ): Promise<Record<ServiceName, 'started' | 'reused'>> {
   const all = specs(config);
+  // Before anything starts: without an engine the worker would start and then fail on its first step.
+  await ensureDockerEngine();
   const outcome = {} as Record<ServiceName, 'started' | 'reused'>;
   for (const name of serviceNames) {
     const spec = all[name];

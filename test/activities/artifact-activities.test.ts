@@ -4,19 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import tar from 'tar-stream';
 import { createArtifactActivities, type ArtifactInput } from '../../activities/artifacts/activities';
 import { ArtifactCatalog, artifactRecordKey } from '../../activities/artifacts/catalog';
-import { contentKey } from '../../activities/store/store';
-import { createTestStore, type TestStore } from '../helpers/stores';
+import { createTestStore, overwriteContent, type TestStore } from '../helpers/stores';
 import { docker } from '../helpers/temporal';
 import { createWorkspace, removeRunResources, runInWorkspace } from '../helpers/workspaces';
 import { Readable } from 'node:stream';
-import path from 'node:path';
 
 const producerScript = `
 mkdir -p out/nested/deeper out/empty
@@ -240,17 +237,4 @@ async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
-}
-
-/** Replaces a content object's bytes behind the store's back (a disk or bucket corrupting it). */
-async function overwriteContent(subject: TestStore, hex: string, bytes: Buffer): Promise<void> {
-  if (subject.s3) {
-    await subject.s3.client.putObject(subject.s3.bucket, contentKey(hex), bytes, bytes.length);
-    return;
-  }
-  const file = path.join(subject.store.location, contentKey(hex));
-  await chmod(file, 0o644);
-  await writeFile(file, bytes);
-  await chmod(file, 0o444);
-  assert.deepEqual(await readFile(file), bytes);
 }

@@ -9,15 +9,25 @@ import { docker, testEnvironment, uniqueTaskQueue, withWorkers } from './tempora
 /** Options fast enough for tests: a 2 s grace period and sub-second retry backoff. */
 export const fastOptions: RunOptions = { graceSeconds: 2, retryBackoff: { initialSeconds: 0.2, maxSeconds: 1 } };
 
-/** Runs `model` to its end on a fresh task queue and returns the run id and final status. */
-export async function runPipeline(
+/** Jobs inline in the run's workflow (small runs), or each in a child workflow (large runs): both paths. */
+export const jobModes: ReadonlyArray<{ mode: string; runOptions: RunOptions }> = [
+  { mode: 'inline jobs', runOptions: fastOptions },
+  { mode: 'child-workflow jobs', runOptions: { ...fastOptions, inlineEventBudget: 0 } },
+];
+
+/**
+ * Starts `model` on a fresh task queue and runs `body` with its handle while real workers serve it; the workers
+ * stop when `body` is done.
+ */
+export async function withRun<T>(
   model: PipelineModel,
+  body: (handle: WorkflowHandle, runId: string) => Promise<T>,
   options: { vars?: Record<string, string>; secrets?: Record<string, string>; runOptions?: RunOptions } = {},
-): Promise<{ runId: string; status: PipelineRunStatus }> {
+): Promise<T> {
   const env = await testEnvironment();
   const taskQueue = uniqueTaskQueue(model.name);
   const runId = `run-test-${taskQueue}`;
-  const status = await withWorkers(
+  return withWorkers(
     taskQueue,
     async () => {
       const handle = await env.client.workflow.start('pipelineRun', {
@@ -27,11 +37,25 @@ export async function runPipeline(
           { pipeline: model, vars: options.vars ?? {}, trigger: 'test', options: options.runOptions ?? fastOptions },
         ],
       });
-      return runResult(handle);
+      return body(handle, runId);
     },
     { secrets: options.secrets },
   );
-  return { runId, status };
+}
+
+/** Runs `model` to its end on a fresh task queue and returns the run id and final status. */
+export async function runPipeline(
+  model: PipelineModel,
+  options: { vars?: Record<string, string>; secrets?: Record<string, string>; runOptions?: RunOptions } = {},
+): Promise<{ runId: string; status: PipelineRunStatus }> {
+  return withRun(model, async (handle, runId) => ({ runId, status: await runResult(handle) }), options);
+}
+
+/** `job: status[:reason]` for every job of a run, for one-glance assertions on outcomes. */
+export function jobSummary(jobs: Record<string, { status: string; reason?: string }>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(jobs).map(([name, state]) => [name, `${state.status}${state.reason ? `:${state.reason}` : ''}`]),
+  );
 }
 
 /** Whether two jobs of a run were running at the same moment. */

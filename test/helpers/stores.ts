@@ -2,7 +2,7 @@
  * Artifact stores for tests: a fresh temporary directory (fs), or a fresh bucket on the embedded stack's real MinIO
  * (s3). Each is removed, with everything in it, by `dispose`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -10,7 +10,7 @@ import type { Client as MinioClient } from 'minio';
 import { createS3Client, ensureBucket } from '../../activities/s3';
 import { createFsStore } from '../../activities/store/fs';
 import { createS3Store, type S3StoreOptions } from '../../activities/store/s3';
-import type { ArtifactStore, StoreKind } from '../../activities/store/store';
+import { contentKey, type ArtifactStore, type StoreKind } from '../../activities/store/store';
 import { loadConfig } from '../../workers/config';
 
 // Not from ./temporal: benchmarks use these stores too, and that module installs the Temporal runtime.
@@ -76,4 +76,23 @@ export async function emptyBucket(client: MinioClient, bucket: string): Promise<
   for (let i = 0; i < names.length; i += 500) await client.removeObjects(bucket, names.slice(i, i + 500));
   const page = await client.listIncompleteUploadsQuery(bucket, '', '', '', '');
   for (const upload of page.uploads) await client.abortMultipartUpload(bucket, upload.key, upload.uploadId);
+}
+
+/** The bytes of a content object. */
+export async function readStoredContent(subject: TestStore, hex: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await subject.store.getContent(hex)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Replaces a content object's bytes behind the store's back, as a failing disk or a bucket mishap would. */
+export async function overwriteContent(subject: TestStore, hex: string, bytes: Buffer): Promise<void> {
+  if (subject.s3) {
+    await subject.s3.client.putObject(subject.s3.bucket, contentKey(hex), bytes, bytes.length);
+    return;
+  }
+  const file = path.join(subject.store.location, contentKey(hex));
+  await chmod(file, 0o644);
+  await writeFile(file, bytes);
+  await chmod(file, 0o444);
 }

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ArtifactCatalog, artifactRecordKey } from '../../activities/artifacts/catalog';
 import { scrubStore } from '../../activities/artifacts/scrub';
-import { contentKey } from '../../activities/store/store';
 import { toJsonSummary } from '../../client/run-summary';
 import {
   closeTestEnvironment,
@@ -17,7 +16,12 @@ import {
   uniqueTaskQueue,
   withWorkers,
 } from '../helpers/temporal';
-import { createTestStore, type TestStore } from '../helpers/stores';
+import {
+  createTestStore,
+  overwriteContent as overwrite,
+  readStoredContent as readContent,
+  type TestStore,
+} from '../helpers/stores';
 import { finalStatus, pipelineFrom, runInput } from '../helpers/artifact-runs';
 import type { PipelineRunInput, PipelineRunStatus } from '../../workflows/pipeline-run-messages';
 import { artifactSettings as settingsFrom, type ArtifactSettings } from '../../config/artifacts-config';
@@ -290,23 +294,4 @@ ${dependentOfBuild}`),
       assert.equal(await empty.store.sweepTemporaries(new Date(Date.now() + 3600_000)), 0, 'no temporary left');
     });
   });
-}
-
-async function readContent(subject: TestStore, hex: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of await subject.store.getContent(hex)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-/** Replaces an object's bytes behind the store's back, as a failing disk or a bucket mishap would. */
-async function overwrite(subject: TestStore, hex: string, bytes: Buffer): Promise<void> {
-  if (subject.s3) {
-    await subject.s3.client.putObject(subject.s3.bucket, contentKey(hex), bytes, bytes.length);
-    return;
-  }
-  const { chmod, writeFile } = await import('node:fs/promises');
-  const file = `${subject.store.location}/${contentKey(hex)}`;
-  await chmod(file, 0o644);
-  await writeFile(file, bytes);
-  await chmod(file, 0o444);
 }

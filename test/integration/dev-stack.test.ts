@@ -210,6 +210,17 @@ describe('the embedded stack (conveyor dev)', () => {
     assert.match(adopted.stdout, /\[wait\/sleep\] after\n/);
   });
 
+  it('says how to start the Docker engine when it does not answer, and starts nothing', async () => {
+    await conveyor(['dev', 'down'], { env });
+    const socket = path.join(dataDir, 'no-engine.sock');
+    const up = await conveyor(['dev', 'up'], { env: { ...env, DOCKER_HOST: `unix://${socket}` } });
+    assert.equal(up.code, 1, up.stderr);
+    assert.match(up.stderr, new RegExp(`the Docker engine does not answer at unix://${socket} \\(ENOENT\\); start it`));
+    assert.doesNotMatch(up.stderr, /\n\s+at /, 'no stack trace');
+    const status = await conveyor(['dev', 'status'], { env });
+    assert.doesNotMatch(status.stdout, /\bup\b/, status.stdout);
+  });
+
   it('names the program holding a port it needs instead of starting', async () => {
     await conveyor(['dev', 'down'], { env });
     const squatter = net.createServer().listen(ports.s3, '127.0.0.1');

@@ -4,22 +4,20 @@
  * everything else starts nothing and says why, and commit statuses reach a local receiver.
  */
 import assert from 'node:assert/strict';
-import { createHmac, randomUUID } from 'node:crypto';
-import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { git } from '../helpers/git';
 import {
-  commitFiles,
-  createBareRepository,
-  createWorkTree,
-  git,
-  scratchDir,
-  startGitDaemon,
-  type GitDaemon,
-} from '../helpers/git';
-import { startTestServer, type TestServer } from '../helpers/server';
-import { StatusReceiver } from '../helpers/status-receiver';
-import { leftoversOf, terminateOpenWorkflows } from '../helpers/temporal';
+  githubPushPayload,
+  pushCommit,
+  sendGithubHook,
+  startHookFixture,
+  type HookFixture,
+} from '../helpers/github-hooks';
+import type { TestServer } from '../helpers/server';
+import type { StatusReceiver } from '../helpers/status-receiver';
+import { leftoversOf } from '../helpers/temporal';
 
 const githubSecret = 'gh-webhook-secret';
 const gitlabToken = 'gl-webhook-token';
@@ -42,60 +40,22 @@ ${extra}jobs:
 
 let server: TestServer;
 let receiver: StatusReceiver;
-let daemon: GitDaemon;
 let work = '';
-let cleanup: () => Promise<void> = async () => undefined;
+let fixture: HookFixture | undefined;
 
-async function push(
-  branch: string,
-  files: Record<string, string>,
-  message: string,
-): Promise<{ before: string; after: string }> {
-  const bare = path.join(path.dirname(work), 'app.git');
-  const previous = await git(bare, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`).catch(() =>
-    '0'.repeat(40),
-  );
-  await git(work, 'checkout', '--quiet', '-B', branch);
-  const after = await commitFiles(work, files, message);
-  await git(work, 'push', '--quiet', '--force', bare, `HEAD:refs/heads/${branch}`);
-  return { before: previous || '0'.repeat(40), after };
-}
+const bare = () => fixture!.bare;
 
-function githubPush(change: { before: string; after: string }, branch: string) {
-  return {
-    ref: `refs/heads/${branch}`,
-    before: change.before,
-    after: change.after,
-    repository: { full_name: 'acme/app', clone_url: 'https://github.invalid/acme/app.git', default_branch: 'main' },
-    head_commit: {
-      id: change.after,
-      message: 'A change',
-      author: { name: 'Dana Developer', email: 'dana@example.com' },
-    },
-    pusher: { name: 'dana' },
-  };
-}
+const push = (branch: string, files: Record<string, string>, message: string) =>
+  pushCommit(work, bare(), branch, files, message);
 
-async function sendGithub(
+const githubPush = githubPushPayload;
+
+function sendGithub(
   event: string,
   payload: unknown,
   options: { delivery?: string; secret?: string; raw?: string } = {},
-): Promise<{ status: number; body: Record<string, unknown> & { started?: Array<{ runId: string }> } }> {
-  const body = options.raw ?? JSON.stringify(payload);
-  const signature = `sha256=${createHmac('sha256', options.secret ?? githubSecret)
-    .update(body)
-    .digest('hex')}`;
-  const response = await fetch(`${server.url}/hooks/github`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': event,
-      'x-github-delivery': options.delivery ?? randomUUID(),
-      'x-hub-signature-256': signature,
-    },
-    body,
-  });
-  return { status: response.status, body: (await response.json()) as never };
+) {
+  return sendGithubHook(server.url, options.secret ?? githubSecret, event, payload, options);
 }
 
 async function runLines(runId: string): Promise<string[]> {
@@ -123,36 +83,22 @@ async function exists(workflowId: string): Promise<boolean> {
 
 describe('webhooks', () => {
   before(async () => {
-    const scratch = await scratchDir('hooks');
-    cleanup = scratch.cleanup;
-    work = path.join(scratch.dir, 'work');
-    await createWorkTree(work, { '.conveyor.yml': pipeline('webhook-app'), VERSION: '1.0.0\n' });
-    await createBareRepository(scratch.dir, 'app', work);
-    daemon = await startGitDaemon(scratch.dir);
-    receiver = new StatusReceiver();
-    await receiver.start();
-    server = await startTestServer({
-      extraConfig: {
-        providers: {
-          public_url: 'http://conveyor.test',
-          github: { webhook_secret: githubSecret, api_url: `${receiver.url}/github`, token: 'gh-status-token' },
-          gitlab: { webhook_token: gitlabToken, api_url: `${receiver.url}/gitlab`, token: 'gl-status-token' },
-          repositories: [
-            { name: 'acme/app', url: daemon.url('app') },
-            { name: 'acme/gitlab-app', url: daemon.url('app') },
-          ],
-        },
-      },
-    });
+    fixture = await startHookFixture(
+      'hooks',
+      { '.conveyor.yml': pipeline('webhook-app'), VERSION: '1.0.0\n' },
+      (repositoryUrl, receiverUrl) => ({
+        public_url: 'http://conveyor.test',
+        github: { webhook_secret: githubSecret, api_url: `${receiverUrl}/github`, token: 'gh-status-token' },
+        gitlab: { webhook_token: gitlabToken, api_url: `${receiverUrl}/gitlab`, token: 'gl-status-token' },
+        repositories: [
+          { name: 'acme/app', url: repositoryUrl },
+          { name: 'acme/gitlab-app', url: repositoryUrl },
+        ],
+      }),
+    );
+    ({ server, receiver, work } = fixture);
   });
-  after(async () => {
-    // Concurrency-group coordinators idle out by themselves, but not once this test's workers are gone.
-    if (server) await terminateOpenWorkflows(server.context.client, server.taskQueue);
-    await server?.close();
-    await receiver?.stop();
-    await daemon?.stop();
-    await cleanup();
-  });
+  after(() => fixture?.stop());
 
   it('a signed GitHub push starts the matching pipeline at the pushed commit and reports pending, then success', async () => {
     const change = await push('main', { VERSION: '1.1.0\n' }, 'Release 1.1.0');
@@ -211,7 +157,7 @@ describe('webhooks', () => {
 
   it('a pull_request event sets CONVEYOR_EVENT and CONVEYOR_PR_NUMBER and builds the head commit', async () => {
     const change = await push('feature/pr', { VERSION: '2.0.0-rc\n' }, 'Add the new parser');
-    const base = await git(path.join(path.dirname(work), 'app.git'), 'rev-parse', 'refs/heads/main');
+    const base = await git(bare(), 'rev-parse', 'refs/heads/main');
     const answer = await sendGithub('pull_request', {
       action: 'opened',
       number: 7,
@@ -293,14 +239,7 @@ describe('webhooks', () => {
     await git(work, 'rm', '--quiet', '.conveyor.yml');
     await git(work, 'commit', '--quiet', '-m', 'Drop the pipeline');
     const withoutFile = await git(work, 'rev-parse', 'HEAD');
-    await git(
-      work,
-      'push',
-      '--quiet',
-      '--force',
-      path.join(path.dirname(work), 'app.git'),
-      'HEAD:refs/heads/release/no-pipeline',
-    );
+    await git(work, 'push', '--quiet', '--force', bare(), 'HEAD:refs/heads/release/no-pipeline');
     const missing = await sendGithub(
       'push',
       githubPush({ before: '0'.repeat(40), after: withoutFile }, 'release/no-pipeline'),

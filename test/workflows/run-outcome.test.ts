@@ -11,22 +11,15 @@ import { fetchRunStatus } from '../../client/runs';
 import type { PipelineModel } from '../../pipeline/model';
 import { statusKey } from '../../workflows/search-attributes';
 import { job, pipeline, step } from '../helpers/models';
-import { fastOptions, waitForRunningStep } from '../helpers/runs';
-import { closeTestEnvironment, testEnvironment, uniqueTaskQueue, withWorkers } from '../helpers/temporal';
+import { waitForRunningStep, withRun } from '../helpers/runs';
+import { closeTestEnvironment, testEnvironment } from '../helpers/temporal';
 
 after(closeTestEnvironment);
 
 /** Starts `model`, lets `during` act on the run, waits for it to close; returns what Temporal says about it. */
 async function runToEnd(model: PipelineModel, during: (handle: WorkflowHandle, runId: string) => Promise<void>) {
   const env = await testEnvironment();
-  const taskQueue = uniqueTaskQueue(model.name);
-  const runId = `run-test-${taskQueue}`;
-  return withWorkers(taskQueue, async () => {
-    const handle = await env.client.workflow.start('pipelineRun', {
-      taskQueue,
-      workflowId: runId,
-      args: [{ pipeline: model, vars: {}, trigger: 'test', options: fastOptions }],
-    });
+  return withRun(model, async (handle, runId) => {
     await during(handle, runId);
     const failure = await handle.result().then(
       () => undefined,
