@@ -44,7 +44,12 @@ export function createDockerResourceActivities({ docker, cluster }: { docker: Do
   /** Removes a job attempt's workspace volume once the job is done with it (idempotent). */
   async function removeWorkspace(input: WorkspaceInput): Promise<void> {
     try {
-      await deleteWorkspace(docker, input);
+      // A step that failed or was cancelled may leave the container made ahead for the next one (never started).
+      const volume = workspaceVolumeName(input.runId, input.job, input.jobAttempt);
+      for (const info of await docker.listContainers({ all: true, filters: { volume: [volume] } })) {
+        await removeContainer(docker.getContainer(info.Id));
+      }
+      await removeVolumeWhenFree(docker, volume);
     } catch (error) {
       throw toApplicationFailure(wrapDockerError(error, `removing the workspace of job '${input.job}'`));
     }
@@ -85,30 +90,42 @@ export function createDockerResourceActivities({ docker, cluster }: { docker: Do
  * Creates a job attempt's workspace volume (idempotent) owned by the step user, so steps running as non-root can
  * write to /workspace whatever image they use. Docker fills an empty named volume from the image's directory when a
  * container that mounts it is *created*, ownership included; the housekeeping image's /workspace belongs to the
- * step user, so creating (never starting) one container is enough. Returns the volume name.
+ * step user, so creating (never starting) one container is enough. When the first container to mount the volume
+ * uses the housekeeping image itself (`firstImage`), that container fills it the same way and no helper is needed:
+ * creating the labelled volume is then the only Docker call (docs/benchmarks.md, "Where a step's time goes").
+ * Returns the volume name.
  */
 export async function ensureWorkspace(
   docker: Docker,
   { runId, job, jobAttempt, cluster }: WorkspaceInput,
+  firstImage?: string,
 ): Promise<string> {
   const name = workspaceVolumeName(runId, job, jobAttempt);
-  const helperName = `${name}-init`;
+  const resourceLabels = { ...ownerLabels(runId, cluster), [labels.job]: job };
+  if (firstImage === housekeepingImage) {
+    // Creating an existing volume returns it unchanged, so this is idempotent too.
+    await docker.createVolume({ Name: name, Labels: resourceLabels });
+    return name;
+  }
   try {
     await docker.getVolume(name).inspect();
     return name;
   } catch (error) {
     if (!isDockerNotFound(error)) throw error;
   }
-  // A crashed earlier attempt may have left its helper behind.
-  await ignoreMissing(docker.getContainer(helperName).remove({ force: true }));
-  const resourceLabels = { ...ownerLabels(runId, cluster), [labels.job]: job };
   await docker.createVolume({ Name: name, Labels: resourceLabels });
-  const helper = await docker.createContainer({
-    name: helperName,
+  const helperOptions: Docker.ContainerCreateOptions & { name: string } = {
+    name: `${name}-init`,
     Image: housekeepingImage,
     Cmd: ['true'],
     Labels: resourceLabels,
     HostConfig: { NetworkMode: 'none', Mounts: [{ Type: 'volume', Source: name, Target: '/workspace' }] },
+  };
+  const helper = await docker.createContainer(helperOptions).catch(async (error: unknown) => {
+    // A crashed earlier attempt left its helper behind: replace it.
+    if ((error as { statusCode?: number }).statusCode !== 409) throw error;
+    await ignoreMissing(docker.getContainer(helperOptions.name).remove({ force: true }));
+    return docker.createContainer(helperOptions);
   });
   await helper.remove({ force: true });
   return name;

@@ -7,7 +7,8 @@ import { isDockerNotFound, wrapDockerError } from './docker-errors';
 import { ensureWorkspace } from './docker-resources';
 import type { RunStepInput } from './docker-step-types';
 import { DockerUnavailableError, ImageNotFoundError } from './errors';
-import { labels, ownerLabels, workspaceVolumeName } from './names';
+import { labels, ownerLabels, stepContainerName, workspaceVolumeName } from './names';
+import { secretReferences } from '../pipeline/run-time-variables';
 import type { ResolvedStep } from './step-template';
 
 /** The user every step runs as (docs/runs.md: never root). */
@@ -46,13 +47,35 @@ export async function startOrAdoptContainer(
   }
   if (input.prepareWorkspace) {
     const workspace = { runId: input.runId, job: input.job, jobAttempt: input.jobAttempt, cluster: options.cluster };
-    await ensureWorkspace(docker, workspace).catch((error: unknown) => {
+    await ensureWorkspace(docker, workspace, step.image).catch((error: unknown) => {
       throw wrapDockerError(error, `preparing the workspace of job '${input.job}'`);
     });
   }
   container = await createStepContainer(docker, name, input, step, options.cluster);
   await container.start().catch(ignoreAlreadyStarted);
   return { container };
+}
+
+/**
+ * Creates (never starts) the container of the job's next step while the current one runs, so the next activity
+ * finds it by name and only starts it. Best effort and silent: on any problem (a missing image, a template that
+ * does not resolve, an engine error) the next activity creates its container itself and reports what is wrong. A
+ * step whose environment uses secrets is left alone, so secret values sit in a container only while it runs.
+ */
+export async function prepareNextStep(
+  docker: Docker,
+  next: RunStepInput,
+  resolve: (template: RunStepInput) => ResolvedStep,
+  cluster: string | undefined,
+): Promise<void> {
+  if (Object.values(next.environment).some((value) => secretReferences(value).length > 0)) return;
+  try {
+    const name = stepContainerName(next.runId, next.job, next.step, next.attempt, next.jobAttempt);
+    const volume = workspaceVolumeName(next.runId, next.job, next.jobAttempt);
+    await docker.createContainer(stepContainerOptions(name, next, resolve(next), volume, cluster));
+  } catch {
+    // The next activity creates the container itself (see above).
+  }
 }
 
 /** Whether Docker has never started the container (its StartedAt is the zero time). */

@@ -32,6 +32,11 @@ export interface RunStepInput {
   removeWorkspaceOnSuccess?: boolean;
   /** Lines of output kept in the result for the workflow (default 20). */
   tailLines?: number;
+  /**
+   * The job's next step (its first attempt): its container is created, never started, while this step runs, so
+   * the next activity only starts it (docs/benchmarks.md). Absent for a job's last step and in runs recorded before.
+   */
+  next?: RunStepInput;
 }
 
 /** What a step attempt did. Script failures are results, not exceptions: the workflow decides on retries. */

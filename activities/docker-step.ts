@@ -13,7 +13,13 @@ import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import { wrapDockerError } from './docker-errors';
 import { removeCancelledStep, removeFinishedStep } from './docker-step-cleanup';
-import { inspectState, neverStarted, startOrAdoptContainer, type StepContainer } from './docker-step-container';
+import {
+  inspectState,
+  neverStarted,
+  prepareNextStep,
+  startOrAdoptContainer,
+  type StepContainer,
+} from './docker-step-container';
 import { armStepDeadline, ranPastDeadline } from './docker-step-deadline';
 import { followStepLogs } from './docker-step-logs';
 import type { RunStepInput, RunStepResult } from './docker-step-types';
@@ -86,7 +92,16 @@ async function runStepInContainer(deps: DockerActivityDeps, input: RunStepInput,
     }
   }
   const started = await startOrAdoptContainer(docker, name, input, step, { retried, cluster: deps.cluster });
-  return watchContainer(deps, input, step, name, started);
+  // Created while this step runs; awaited before the result, so the next activity finds it whole.
+  const secrets = deps.secrets ?? createStaticSecretStore({});
+  const preparing = input.next
+    ? prepareNextStep(docker, input.next, (next) => resolveStepTemplate(next, secrets), deps.cluster)
+    : undefined;
+  try {
+    return await watchContainer(deps, input, step, name, started);
+  } finally {
+    await preparing;
+  }
 }
 
 /** Follows a started (or adopted) container to its end; records and returns its outcome. */

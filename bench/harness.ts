@@ -8,7 +8,9 @@ import { performance } from 'node:perf_hooks';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import Docker from 'dockerode';
+import { stepContainerOptions } from '../activities/docker-step-container';
 import { createFsLogStore } from '../activities/log-store';
+import { workspaceVolumeName } from '../activities/names';
 import { runOutcome } from '../client/runs';
 import type { JobModel, PipelineModel, StepModel } from '../pipeline/model';
 import { job, pipeline, step } from '../test/helpers/models';
@@ -119,3 +121,39 @@ export function ms(value: number): string {
 
 /** A step running `script` on the busybox image. */
 export const benchStep = step;
+
+/** Times one phase of a raw job (`create`, `start`, `wait`, `remove`, `volume remove`); by default times nothing. */
+export type PhaseTimer = <T>(phase: string, body: () => Promise<T>) => Promise<T>;
+
+/**
+ * The baseline of the run benchmarks: one job's steps as raw containers (the same options as Conveyor's), each
+ * created, started, waited for and removed in turn; then the job's volume is removed.
+ */
+export async function rawJob(runId: string, job: JobModel, time: PhaseTimer = (_phase, body) => body()): Promise<void> {
+  const workspaceVolume = workspaceVolumeName(runId, job.name);
+  for (const [index, step] of job.steps.entries()) {
+    const input = {
+      runId,
+      job: job.name,
+      step: step.name,
+      attempt: 1,
+      image: step.image,
+      script: step.script,
+      environment: {},
+      workingDirectory: step.workingDirectory,
+      system: { CONVEYOR_RUN_ID: runId },
+      timeoutSeconds: step.timeoutSeconds,
+      graceSeconds: 2,
+      resources: job.resources,
+      networkMode: 'none',
+    };
+    const container = await time('create', () =>
+      docker.createContainer(stepContainerOptions(`${workspaceVolume}-${index}`, input, step, workspaceVolume)),
+    );
+    await time('start', () => container.start());
+    const { StatusCode } = (await time('wait', () => container.wait())) as { StatusCode: number };
+    if (StatusCode !== 0) throw new Error(`raw step exited ${StatusCode}`);
+    await time('remove', () => container.remove({ force: true }));
+  }
+  await time('volume remove', () => docker.getVolume(workspaceVolume).remove());
+}

@@ -13,39 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JobModel } from '../pipeline/model';
-import { stepContainerOptions } from '../activities/docker-step-container';
-import { workspaceVolumeName } from '../activities/names';
-import { benchJob, benchPipeline, benchStep, connectBench, docker, median, ms, randomDag, timed } from './harness';
-
-/** Runs one job's steps as raw containers: create, start, wait, remove; then removes its volume. */
-async function rawJob(runId: string, job: JobModel): Promise<void> {
-  const workspaceVolume = workspaceVolumeName(runId, job.name);
-  for (const [index, step] of job.steps.entries()) {
-    const input = {
-      runId,
-      job: job.name,
-      step: step.name,
-      attempt: 1,
-      image: step.image,
-      script: step.script,
-      environment: {},
-      workingDirectory: step.workingDirectory,
-      system: { CONVEYOR_RUN_ID: runId },
-      timeoutSeconds: step.timeoutSeconds,
-      graceSeconds: 2,
-      resources: job.resources,
-      networkMode: 'none',
-    };
-    const container = await docker.createContainer(
-      stepContainerOptions(`${workspaceVolume}-${index}`, input, step, workspaceVolume),
-    );
-    await container.start();
-    const { StatusCode } = (await container.wait()) as { StatusCode: number };
-    if (StatusCode !== 0) throw new Error(`raw step exited ${StatusCode}`);
-    await container.remove({ force: true });
-  }
-  await docker.getVolume(workspaceVolume).remove();
-}
+import { benchJob, benchPipeline, benchStep, connectBench, median, ms, randomDag, rawJob, timed } from './harness';
 
 /** The baseline: every job as soon as its dependencies finished, no limit, like the run workflow. */
 async function rawDag(jobs: JobModel[]): Promise<void> {

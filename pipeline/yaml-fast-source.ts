@@ -53,7 +53,13 @@ const mayResolveToNonString = /^[-+.0-9~nNtTfF]/;
 export function readYamlFast(source: string): YamlSource | undefined {
   // The `yaml` library treats a byte-order mark, a lone carriage return and a tab among the indentation (which
   // js-yaml sometimes accepts) in its own way; leave them to it.
-  if (source.includes('\uFEFF') || /\r(?!\n)/.test(source) || /^[ ?:-]*\t/m.test(source)) return undefined;
+  // (The cheap `includes` first: the expressions scan the whole text, which most files never need.)
+  if (
+    source.includes('\uFEFF') ||
+    (source.includes('\r') && /\r(?!\n)/.test(source)) ||
+    (source.includes('\t') && /^[ ?:-]*\t/m.test(source))
+  )
+    return undefined;
   let events: ReturnType<typeof parseEvents>;
   try {
     events = parseEvents(source, { maxDepth: maxNestingDepth + 1 });
@@ -181,8 +187,25 @@ function keyText(event: ScalarEvent, source: string): string | undefined {
 
 let plainScalarTags: { tags: ScalarTag[]; options: Document['options'] } | undefined;
 
+/**
+ * Plain scalars already resolved: a pipeline repeats the same few (`name`, `timeout`, `10m`, `true`) thousands of
+ * times, and each would otherwise be tested against every tag. Only primitives are kept, so sharing is safe.
+ */
+const resolvedPlainScalars = new Map<string, unknown>();
+const maxResolvedPlainScalars = 10_000;
+
 /** Resolves a plain scalar with the tags of the document `readYaml` parses (`yaml` core schema, merge on). */
 function resolvePlainScalar(text: string): unknown {
+  if (resolvedPlainScalars.has(text)) return resolvedPlainScalars.get(text);
+  const value = resolvePlainScalarUncached(text);
+  if (value === null || typeof value !== 'object') {
+    if (resolvedPlainScalars.size >= maxResolvedPlainScalars) resolvedPlainScalars.clear();
+    resolvedPlainScalars.set(text, value);
+  }
+  return value;
+}
+
+function resolvePlainScalarUncached(text: string): unknown {
   if (!plainScalarTags) {
     const document = new Document(null, yamlParseOptions);
     const tags = document.schema.tags.filter((tag): tag is ScalarTag => tag.default === true && 'test' in tag);

@@ -7,10 +7,17 @@
  * Workflow code: the run workflow calls it inline for small pipelines, and the `pipelineJob` child workflow wraps
  * it for large ones (see pipeline-run.ts).
  */
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  patched,
+  sleep,
+} from '@temporalio/workflow';
 import type { JobModel, StepModel } from '../pipeline/model';
 import { sourceVariables, type RunSource } from '../pipeline/source';
-import type { RunStepResult } from '../activities/docker-step';
+import type { RunStepInput, RunStepResult } from '../activities/docker-step';
 import type { ExitReason } from '../activities/exit-codes';
 import type { JobState, RunOptions, StepState } from './pipeline-run-messages';
 import { noRunnerFailure, resourceActivities, stepActivities } from './activity-proxies';
@@ -27,6 +34,9 @@ import {
   type JobArtifactPlan,
 } from './job-artifacts';
 import { checksOutSource, extractJobSource, type JobSourcePlan } from './job-source';
+
+/** A step's activity also creates the container of the job's next step while it runs (docs/benchmarks.md). */
+export const prepareNextStepPatch = 'conveyor-prepare-next-step';
 
 /** What running a job needs from its run. */
 export interface JobInput {
@@ -111,7 +121,9 @@ async function runSteps(input: JobInput, state: JobState, jobAttempt: number, wo
   for (const [index, step] of steps.entries()) {
     const stepState = state.steps[index]!;
     const placement = { first: index === 0, last: index === steps.length - 1 };
-    const ok = await runStepWithRetries(input, step, stepState, jobAttempt, placement);
+    const following = steps[index + 1];
+    const next = following && { step: following, first: false, last: index + 1 === steps.length - 1 };
+    const ok = await runStepWithRetries(input, step, stepState, jobAttempt, placement, next);
     if (ok && placement.last) workspace.removed = true;
     if (!ok && !step.continueOnFailure) {
       Object.assign(state, {
@@ -140,8 +152,9 @@ async function runStepWithRetries(
   stepState: StepState,
   jobAttempt: number,
   placement: { first: boolean; last: boolean },
+  next?: { step: StepModel; first: boolean; last: boolean },
 ): Promise<boolean> {
-  const { job, runId, options = {} } = input;
+  const { job, options = {} } = input;
   const graceSeconds = options.graceSeconds ?? 30;
   const { runStep } = stepActivities(
     step.timeoutSeconds + graceSeconds + 60,
@@ -153,29 +166,13 @@ async function runStepWithRetries(
     Object.assign(stepState, { status: 'running', attempts: attempt });
     let result: RunStepResult;
     try {
+      const stepInput = runStepInput(input, step, attempt, jobAttempt, placement);
+      // The job's next step gets its container while this one runs (docs/benchmarks.md); runs recorded before that
+      // keep their exact activity inputs.
+      if (next && patched(prepareNextStepPatch)) stepInput.next = runStepInput(input, next.step, 1, jobAttempt, next);
       result = await runStep.executeWithOptions(
         { summary: `${job.name} / ${step.name}${attempt > 1 ? ` (attempt ${attempt})` : ''}` },
-        [
-          {
-            runId,
-            job: job.name,
-            step: step.name,
-            attempt,
-            jobAttempt,
-            image: step.image,
-            script: step.script,
-            // Precedence (DESIGN.md §4): global_env < job environment < step environment.
-            environment: { ...input.globalEnv, ...job.environment, ...step.environment },
-            workingDirectory: step.workingDirectory,
-            system: systemVariables(input, step, attempt, jobAttempt),
-            timeoutSeconds: step.timeoutSeconds,
-            graceSeconds,
-            resources: job.resources,
-            networkMode: job.network === 'none' || !input.networkName ? 'none' : input.networkName,
-            prepareWorkspace: placement.first,
-            removeWorkspaceOnSuccess: placement.last && !keepsWorkspaceForArtifacts(job),
-          },
-        ],
+        [stepInput],
       );
     } catch (error) {
       if (isCancellation(error)) throw error;
@@ -201,6 +198,36 @@ async function runStepWithRetries(
     const backoff = options.retryBackoff ?? { initialSeconds: 5, maxSeconds: 120 };
     await sleep(retryDelaySeconds(attempt, backoff, Math.random()) * 1000);
   }
+}
+
+/** The `runStep` activity's input for one attempt of a step. */
+function runStepInput(
+  input: JobInput,
+  step: StepModel,
+  attempt: number,
+  jobAttempt: number,
+  placement: { first: boolean; last: boolean },
+): RunStepInput {
+  const { job, runId } = input;
+  return {
+    runId,
+    job: job.name,
+    step: step.name,
+    attempt,
+    jobAttempt,
+    image: step.image,
+    script: step.script,
+    // Precedence (DESIGN.md §4): global_env < job environment < step environment.
+    environment: { ...input.globalEnv, ...job.environment, ...step.environment },
+    workingDirectory: step.workingDirectory,
+    system: systemVariables(input, step, attempt, jobAttempt),
+    timeoutSeconds: step.timeoutSeconds,
+    graceSeconds: input.options?.graceSeconds ?? 30,
+    resources: job.resources,
+    networkMode: job.network === 'none' || !input.networkName ? 'none' : input.networkName,
+    prepareWorkspace: placement.first,
+    removeWorkspaceOnSuccess: placement.last && !keepsWorkspaceForArtifacts(job),
+  };
 }
 
 /** Variables every step sees, known only at run time. */
