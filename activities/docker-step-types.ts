@@ -51,4 +51,6 @@ export interface RunStepResult {
   logTail: string[];
   /** True when this attempt adopted a container started by an earlier, crashed activity attempt. */
   adopted: boolean;
+  /** The worker that returned this result (`pid@host`, or `CONVEYOR_WORKER_NAME`; docs/operations.md). */
+  worker?: string;
 }

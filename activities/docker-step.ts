@@ -9,6 +9,7 @@
  * container (create or adopt), its deadline, its logs and what is removed when.
  */
 import { Context } from '@temporalio/activity';
+import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import { wrapDockerError } from './docker-errors';
 import { removeCancelledStep, removeFinishedStep } from './docker-step-cleanup';
@@ -49,6 +50,12 @@ export interface DockerActivityDeps {
 /** The longest line kept in a result's tail, in characters: the tail crosses Temporal. */
 const maxTailLineLength = 1000;
 
+/** Which worker ran a step, as recorded in the run's status: `CONVEYOR_WORKER_NAME`, else Temporal's `pid@host`. */
+function workerName(): string {
+  const pool = Context.current().info.taskQueue;
+  return `${process.env.CONVEYOR_WORKER_NAME || `${process.pid}@${hostname()}`} (${pool})`;
+}
+
 /** Creates the container-step activities bound to a Docker client and a log store. */
 export function createDockerStepActivities(deps: DockerActivityDeps) {
   async function runStep(input: RunStepInput): Promise<RunStepResult> {
@@ -60,7 +67,7 @@ export function createDockerStepActivities(deps: DockerActivityDeps) {
     const beat = setInterval(() => ctx.heartbeat(heartbeat), deps.heartbeatMs ?? 2000);
     ctx.heartbeat(heartbeat);
     try {
-      return await runStepInContainer(deps, input, heartbeat.container);
+      return { ...(await runStepInContainer(deps, input, heartbeat.container)), worker: workerName() };
     } catch (error) {
       throw toApplicationFailure(error);
     } finally {

@@ -14,6 +14,8 @@ export type ExitReason =
   | 'image_not_found'
   | 'infrastructure'
   | 'configuration'
+  /** No worker of the job's runner pool took its work within `queue_timeout` (docs/operations.md). */
+  | 'no_runner'
   | 'cancelled';
 
 /** Classifies a container exit; `undefined` for success. */

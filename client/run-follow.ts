@@ -15,7 +15,7 @@ import { describeFailure, toJsonSummary } from './run-summary';
 import { newRunId, startRunWorkflow } from './run-control';
 import { RunView } from './run-view';
 import { fetchRunStatus } from './runs';
-import { unpolledQueues, describePollers } from './task-queue-pollers';
+import { unpolledQueues, describePollers, runTaskQueues, type TaskQueueNames } from './task-queue-pollers';
 import { noWorkerMessage, watchForWorker } from './worker-check';
 
 /** How `run` and `rerun` were asked to behave. */
@@ -40,8 +40,9 @@ export async function startAndFollow(
   try {
     await temporal.call((client) => startRunWorkflow(client, config, runId, input));
     human.write(`run ${runId} started (${temporalUiUrl(config, runId)})\n`);
+    const queues = runTaskQueues(config, input.pipeline.jobs);
     if (flags.detach) {
-      await warnWithoutWorkers(temporal.client, config, notice);
+      await warnWithoutWorkers(temporal.client, config, queues, notice);
       if (flags.json) console.log(JSON.stringify({ runId, status: 'running' }));
       return undefined;
     }
@@ -53,7 +54,7 @@ export async function startAndFollow(
       },
       { write: (text) => human.write(text), live: Boolean(human.isTTY) && !process.env.CI, columns: human.columns },
     );
-    const status = await follow(temporal, config, runId, view);
+    const status = await follow(temporal, config, runId, view, queues);
     if (status.status === 'success') {
       human.write(`run ${runId} succeeded (${temporalUiUrl(config, runId)})\n`);
     } else {
@@ -74,10 +75,13 @@ export async function startAndFollow(
 }
 
 /** For a detached run: one look at the task queues, and a notice when no live worker polls them. */
-async function warnWithoutWorkers(client: Client, config: ConveyorConfig, notice: (text: string) => void) {
-  const queues = await describePollers(client.connection, config.temporal.namespace, config.taskQueues).catch(
-    () => undefined,
-  );
+async function warnWithoutWorkers(
+  client: Client,
+  config: ConveyorConfig,
+  names: TaskQueueNames,
+  notice: (text: string) => void,
+) {
+  const queues = await describePollers(client.connection, config.temporal.namespace, names).catch(() => undefined);
   const unpolled = queues ? unpolledQueues(queues, Date.now()) : [];
   if (unpolled.length > 0) notice(noWorkerMessage(unpolled, config.temporal.address, Date.now()));
 }
@@ -88,6 +92,7 @@ async function follow(
   config: ConveyorConfig,
   runId: string,
   view: RunView,
+  queues: TaskQueueNames,
 ): Promise<PipelineRunStatus> {
   const stopWatching = new AbortController();
   const removeInterruptHandler = handleInterrupts({
@@ -103,7 +108,7 @@ async function follow(
       client: () => temporal.client,
       namespace: config.temporal.namespace,
       address: config.temporal.address,
-      queues: config.taskQueues,
+      queues,
       runId,
       notice: (text) => view.notice(`conveyor: ${text}`),
     },

@@ -4,6 +4,7 @@
  */
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { defaultPool, poolTaskQueue } from '../pipeline/runner-pool';
 
 /**
  * A worker re-polls at least once a minute (the server holds a poll open for up to a minute), so one whose last
@@ -23,6 +24,8 @@ export interface Poller {
 export interface TaskQueueNames {
   workflows: string;
   docker: string;
+  /** The Docker queues of the run's other runner pools, by pool name (docs/operations.md, "Runner pools"). */
+  pools?: Record<string, string>;
 }
 
 /** A queue, the kind of task it must be polled for, and its pollers. */
@@ -30,6 +33,8 @@ export interface QueuePollers {
   queue: string;
   kind: 'workflow' | 'activity';
   pollers: Poller[];
+  /** The runner pool, for a pool's own Docker queue. */
+  pool?: string;
 }
 
 const taskQueueTypes = {
@@ -43,12 +48,13 @@ export async function describePollers(
   namespace: string,
   queues: TaskQueueNames,
 ): Promise<QueuePollers[]> {
-  const wanted = [
+  const wanted: Array<{ queue: string; kind: 'workflow' | 'activity'; pool?: string }> = [
     { queue: queues.workflows, kind: 'workflow' },
     { queue: queues.docker, kind: 'activity' },
-  ] as const;
+    ...Object.entries(queues.pools ?? {}).map(([pool, queue]) => ({ queue, kind: 'activity' as const, pool })),
+  ];
   return Promise.all(
-    wanted.map(async ({ queue, kind }) => {
+    wanted.map(async ({ queue, kind, pool }) => {
       const response = await connection.workflowService.describeTaskQueue({
         namespace,
         taskQueue: { name: queue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
@@ -62,7 +68,7 @@ export async function describePollers(
             )
           : undefined,
       }));
-      return { queue, kind, pollers };
+      return { queue, kind, pollers, ...(pool ? { pool } : {}) };
     }),
   );
 }
@@ -82,4 +88,17 @@ export function pollsEveryQueue(queues: QueuePollers[], pid: number, now: number
   return queues.every((queue) =>
     queue.pollers.some((poller) => poller.identity.startsWith(`${pid}@`) && isLivePoller(poller, now)),
   );
+}
+
+/** The queues a run needs: Conveyor's own, and the Docker queue of every other runner pool its jobs run on. */
+export function runTaskQueues(
+  config: { taskQueues: TaskQueueNames },
+  jobs: ReadonlyArray<{ pool?: string }>,
+): TaskQueueNames {
+  const pools = [...new Set(jobs.flatMap((job) => (job.pool && job.pool !== defaultPool ? [job.pool] : [])))];
+  if (pools.length === 0) return config.taskQueues;
+  return {
+    ...config.taskQueues,
+    pools: Object.fromEntries(pools.map((pool) => [pool, poolTaskQueue(config.taskQueues.workflows, pool)])),
+  };
 }

@@ -25,8 +25,14 @@ export interface WorkerWatch {
   checkEveryMs?: number;
 }
 
-/** The notice for queues no live worker polls. */
+/** The notice for queues no live worker polls; a runner pool's queue gets its own, naming the pool. */
 export function noWorkerMessage(unpolled: QueuePollers[], address: string, now: number): string {
+  const pools = unpolled.filter((queue) => queue.pool !== undefined);
+  if (pools.length > 0 && pools.length === unpolled.length) return noPoolWorkerMessage(pools, address);
+  if (pools.length > 0) {
+    const others = unpolled.filter((queue) => queue.pool === undefined);
+    return `${noWorkerMessage(others, address, now)}; and ${noPoolWorkerMessage(pools, address)}`;
+  }
   const names = unpolled.map((queue) => `'${queue.queue}'`).join(' and ');
   const lastPolls = unpolled
     .flatMap((queue) => queue.pollers.map((poller) => poller.lastPolledAt?.getTime() ?? 0))
@@ -35,6 +41,17 @@ export function noWorkerMessage(unpolled: QueuePollers[], address: string, now: 
   return (
     `no worker is polling task queue${unpolled.length > 1 ? 's' : ''} ${names} on ${address}${seen}; ` +
     `the run waits until one does: ${startWorkerHint}`
+  );
+}
+
+/** The notice for runner pools no live worker serves (docs/operations.md, "Runner pools"). */
+function noPoolWorkerMessage(pools: QueuePollers[], address: string): string {
+  const names = pools.map((queue) => `'${queue.pool}' (task queue '${queue.queue}')`).join(' and ');
+  const list = pools.map((queue) => queue.pool).join(',');
+  return (
+    `no worker serves runner pool${pools.length > 1 ? 's' : ''} ${names} on ${address}; ` +
+    `its jobs wait for one until their queue_timeout, then fail with no_runner: start a worker with ` +
+    `CONVEYOR_POOLS=${list} and the same TEMPORAL_ADDRESS`
   );
 }
 

@@ -2,6 +2,7 @@ import { toDeploySpec } from '../deploy/spec';
 import { normaliseWorkingDirectory } from './artifact-path';
 import type { JobDeclaration, JobInstance } from './job-expansion';
 import { parseMemorySize } from './memory-size';
+import { defaultPool } from './runner-pool';
 import type { ArtifactModel, CheckoutModel, JobModel, PipelineModel, StepModel } from './model';
 import { escapeTemplateText } from './variable-template';
 import { normaliseRetentionPolicy } from './retention-policy';
@@ -99,6 +100,10 @@ function buildJob(
   if (input.deploy) job.deploy = toDeploySpec(input.deploy);
   const checkout = jobCheckout(context.header.checkout, input.checkout);
   if (checkout !== undefined) job.checkout = checkout;
+  const pool = input.runs_on ?? context.header.runs_on;
+  if (pool !== undefined && pool !== defaultPool) job.pool = pool;
+  const queueTimeout = input.queue_timeout ?? context.header.queue_timeout;
+  if (queueTimeout !== undefined) job.queueTimeoutSeconds = queueTimeout;
   if (input.artifacts_from) {
     // Named as written; a matrix job stands for all its expansions, like in needs.
     job.artifactsFrom = [...new Set(input.artifacts_from.flatMap((name) => expandedNames.get(name) ?? []))];

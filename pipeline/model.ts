@@ -96,6 +96,10 @@ export interface JobModel {
   deploy?: DeploySpec;
   /** Where the run's sources go in this job's workspace; `false`: none (absent: /workspace, no history). */
   checkout?: CheckoutModel | false;
+  /** The runner pool (`runs_on`) when not the default one (docs/operations.md, "Runner pools"). */
+  pool?: string;
+  /** `queue_timeout` in seconds when written (default 3600): the wait for a worker of the pool before `no_runner`. */
+  queueTimeoutSeconds?: number;
 }
 
 /** How the expansions of one matrix job run together. */

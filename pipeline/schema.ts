@@ -6,6 +6,7 @@ import { formatMemorySize, parseMemorySize } from './memory-size';
 
 import { jobNamePattern, maxJobNameLength, variableNamePattern } from './names';
 import { concurrencySchema, jobCheckoutSchema, pipelineCheckoutSchema, triggersSchema } from './trigger-schema';
+import { queueTimeoutSchema, runsOnSchema } from './runner-pool-schema';
 
 export { jobNamePattern, maxJobNameLength, variableNamePattern };
 
@@ -237,6 +238,8 @@ export const jobSchema = z
       .optional()
       .meta({ description: 'Roll a service out instead of running steps (docs/deployments.md).' }),
     checkout: jobCheckoutSchema.optional(),
+    runs_on: runsOnSchema.optional(),
+    queue_timeout: queueTimeoutSchema.optional(),
   })
   .superRefine(checkJobKind)
   .meta({ description: 'A job: steps sharing a workspace, run in order, or a deployment.' });
@@ -266,6 +269,8 @@ const pipelineFields = {
   concurrency: concurrencySchema.optional(),
   checkout: pipelineCheckoutSchema.optional(),
   deploy: z.record(z.string(), z.unknown()).optional().meta({ description: 'Deployment targets.' }),
+  runs_on: runsOnSchema.optional().meta({ description: 'The default runner pool of every job (docs/operations.md).' }),
+  queue_timeout: queueTimeoutSchema.optional(),
 };
 
 /** The top level as parsed: jobs are checked one by one afterwards, so one bad job hides nothing else. */

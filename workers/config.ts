@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { findConfigFile, readConfigFile, type ConfigFile } from '../config/config-file';
 import { projectRoot } from '../config/project-root';
 import { resolveTemporalSettings, type TemporalSettings } from '../config/temporal-connection';
+import { workerCapacity, type WorkerCapacity } from './capacity';
 
 const portSchema = z.coerce.number().int().min(1).max(65535);
 
@@ -32,6 +33,9 @@ const envSchema = z.object({
   CONVEYOR_TASK_QUEUE: z.string().min(1).default('conveyor'),
   CONVEYOR_API_HOST: z.string().default('127.0.0.1'),
   CONVEYOR_API_PORT: portSchema.default(8080),
+  CONVEYOR_POOLS: z.string().optional(),
+  CONVEYOR_MAX_CONCURRENT_STEPS: z.coerce.number().int().min(1).max(10_000).optional(),
+  CONVEYOR_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
 });
 
 /** The resolved configuration of one Conveyor process. */
@@ -68,6 +72,8 @@ export interface ConveyorConfig {
   taskQueues: { workflows: string; docker: string };
   /** Where `conveyor serve` listens (loopback unless `CONVEYOR_API_HOST` says otherwise). */
   api: { host: string; port: number };
+  /** What this worker serves and how much at once (docs/operations.md, "Runner pools" and "Capacity"). */
+  worker: WorkerCapacity;
   /** Where `conveyor.config.yml` was found, if anywhere. */
   configFile?: string;
   /** Its validated contents (defaults when there is no file). */
@@ -110,6 +116,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ConveyorConfig
     store: { kind: e.CONVEYOR_STORE, dir: path.resolve(e.CONVEYOR_STORE_DIR ?? path.join(dataDir, 'store')) },
     taskQueues: { workflows: e.CONVEYOR_TASK_QUEUE, docker: `${e.CONVEYOR_TASK_QUEUE}-docker` },
     api: { host: e.CONVEYOR_API_HOST, port: e.CONVEYOR_API_PORT },
+    worker: workerCapacity(e),
     configFile,
     file,
   };

@@ -29,6 +29,8 @@ import { credentialsFor, type ProvidersSettings } from '../config/providers';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 import { loadConfig } from './config';
 import { createStoreFromConfig, scratchDir } from './stores';
+import type { WorkerCapacity } from './capacity';
+import { poolTaskQueue } from '../pipeline/runner-pool';
 
 /** What the workers need: a server connection and the real clients activities are wired to. */
 export interface ConveyorWorkerDeps {
@@ -72,6 +74,8 @@ export interface ConveyorWorkerDeps {
    * connection to the configured server.
    */
   client?: Client;
+  /** The runner pools and slots (default: `CONVEYOR_POOLS` and friends; see workers/capacity.ts). */
+  capacity?: Partial<WorkerCapacity>;
 }
 
 /** Creates the workflow worker and the Docker activity worker; run them together with `runWorkers`. */
@@ -87,11 +91,13 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
   const workflowSource = deps.workflowBundle
     ? { workflowBundle: deps.workflowBundle }
     : { workflowsPath: require.resolve('../workflows') };
+  const capacity = { ...config.worker, ...deps.capacity };
   const workflowWorker = await Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...workflowSource,
+    maxConcurrentWorkflowTaskExecutions: capacity.maxConcurrentWorkflowTasks,
     // Light activities beside the workflows: retention touches only the store, gate messages only Slack; commit
     // statuses (docs/triggers.md); investigations read Temporal and the stores (docs/investigations.md); a deploy
     // job's request reaches its deployment workflow (docs/deployments.md).
@@ -109,56 +115,69 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
       }),
     },
   });
-  const dockerWorker = await Worker.create({
+  const dockerActivities = {
+    ...createDockerStepActivities({
+      docker: deps.docker,
+      logs: deps.logs,
+      secrets: deps.secrets,
+      heartbeatMs: deps.heartbeatMs,
+      cluster: deps.cluster,
+    }),
+    ...createDockerResourceActivities({ docker: deps.docker, cluster: deps.cluster }),
+    ...createSourceActivities({
+      repositories: new GitRepositories({
+        cacheDir: deps.gitCacheDir ?? path.join(tmpdir(), 'conveyor-git'),
+        credentials: (url) => credentialsFor(deps.providers?.() ?? config.file.providers, process.env, url),
+      }),
+      defaultImage: deps.defaultImage ?? defaultStepImage,
+      store,
+      docker: deps.docker,
+      spoolDir: deps.scratchDir ?? scratchDir(config),
+      cluster: deps.cluster,
+    }),
+    ...createDeploymentActivities({
+      docker: deps.docker,
+      cluster: deps.cluster,
+      secrets: deps.secrets,
+      prometheusTargets: (deps.prometheus ?? config.prometheus).targets,
+      prometheusUrl: (deps.prometheus ?? config.prometheus).url,
+    }),
+    ...createArtifactActivities({
+      store,
+      docker: deps.docker,
+      spoolDir: deps.scratchDir ?? scratchDir(config),
+      cluster: deps.cluster,
+      quotaBytes: settings.quotaBytes,
+      compression: settings.compression,
+      heartbeatMs: deps.heartbeatMs,
+    }),
+    // Checks inspect images on this host; the rest are here too so a Docker host can serve a whole investigation.
+    ...investigations,
+  };
+  // One activity worker per runner pool served (docs/operations.md, "Runner pools"), each with its own slots.
+  const dockerWorkers = capacity.pools.map((pool) => dockerPoolWorker(deps, pool, dockerActivities, capacity));
+  return [workflowWorker, ...(await Promise.all(dockerWorkers))];
+}
+
+/** The worker of one pool's Docker task queue. */
+function dockerPoolWorker(
+  deps: ConveyorWorkerDeps,
+  pool: string,
+  activities: object,
+  capacity: WorkerCapacity,
+): Promise<Worker> {
+  return Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
-    taskQueue: `${deps.taskQueue}-docker`,
-    activities: {
-      ...createDockerStepActivities({
-        docker: deps.docker,
-        logs: deps.logs,
-        secrets: deps.secrets,
-        heartbeatMs: deps.heartbeatMs,
-        cluster: deps.cluster,
-      }),
-      ...createDockerResourceActivities({ docker: deps.docker, cluster: deps.cluster }),
-      ...createSourceActivities({
-        repositories: new GitRepositories({
-          cacheDir: deps.gitCacheDir ?? path.join(tmpdir(), 'conveyor-git'),
-          credentials: (url) => credentialsFor(deps.providers?.() ?? config.file.providers, process.env, url),
-        }),
-        defaultImage: deps.defaultImage ?? defaultStepImage,
-        store,
-        docker: deps.docker,
-        spoolDir: deps.scratchDir ?? scratchDir(config),
-        cluster: deps.cluster,
-      }),
-      ...createDeploymentActivities({
-        docker: deps.docker,
-        cluster: deps.cluster,
-        secrets: deps.secrets,
-        prometheusTargets: (deps.prometheus ?? config.prometheus).targets,
-        prometheusUrl: (deps.prometheus ?? config.prometheus).url,
-      }),
-      ...createArtifactActivities({
-        store,
-        docker: deps.docker,
-        spoolDir: deps.scratchDir ?? scratchDir(config),
-        cluster: deps.cluster,
-        quotaBytes: settings.quotaBytes,
-        compression: settings.compression,
-        heartbeatMs: deps.heartbeatMs,
-      }),
-      // Checks inspect images on this host; the rest are here too so a Docker host can serve a whole investigation.
-      ...investigations,
-    },
-    // Container steps are mostly waiting; the limit protects the Docker engine, not the CPU.
-    maxConcurrentActivityTaskExecutions: 64,
+    taskQueue: poolTaskQueue(deps.taskQueue, pool),
+    activities,
+    // Container steps are mostly waiting; the limit protects the Docker engine, not the CPU. At capacity the
+    // worker stops polling and the pool's other workers take the work.
+    maxConcurrentActivityTaskExecutions: capacity.maxConcurrentSteps,
     // Cancellation reaches an activity only with a heartbeat response; the default throttle (80 % of the heartbeat
     // timeout) would let a cancelled step run for many seconds.
     maxHeartbeatThrottleInterval: '1 second',
   });
-  return [workflowWorker, dockerWorker];
 }
 
 /** Runs workers until one stops (or all are shut down), shutting the others down with it. */

@@ -11,6 +11,7 @@ import { createConveyorWorkers, runWorkers } from './create-workers';
 import { clusterLabel } from './cluster-label';
 import { announceWorkerMetrics, freeLocalPort } from './metrics-target';
 import { sweepClosedRuns } from './sweeper';
+import { poolTaskQueue } from '../pipeline/runner-pool';
 import { createLogStoreFromConfig, createStoreFromConfig, scratchDir } from './stores';
 import { sweepScratch } from '../activities/store/scratch';
 import { artifactSettings } from '../config/artifacts-config';
@@ -67,7 +68,13 @@ async function main(): Promise<void> {
     prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
     client,
   });
-  console.log(`worker ready on task queues ${config.taskQueues.workflows} and ${config.taskQueues.workflows}-docker`);
+  const poolQueues = config.worker.pools.map(
+    (pool) => `${poolTaskQueue(config.taskQueues.workflows, pool)} (pool ${pool})`,
+  );
+  console.log(
+    `worker ready on task queues ${config.taskQueues.workflows} and ${poolQueues.join(', ')}; ` +
+      `at most ${config.worker.maxConcurrentSteps} steps at once per pool`,
+  );
   const stop = () => workers.forEach((worker) => worker.shutdown());
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -4,6 +4,8 @@
  */
 import {
   ActivityCancellationType,
+  ActivityFailure,
+  TimeoutFailure,
   proxyActivities,
   workflowInfo,
   type ActivityInterfaceFor,
@@ -11,18 +13,51 @@ import {
 import type { createDockerResourceActivities } from '../activities/docker-resources';
 import type { createDockerStepActivities } from '../activities/docker-step';
 import type { InvestigationActivities } from '../activities/investigation/activities';
+import { defaultPool, poolTaskQueue, queueTimeoutLimits } from '../pipeline/runner-pool';
 
 type StepActivities = ReturnType<typeof createDockerStepActivities>;
 type ResourceActivities = ReturnType<typeof createDockerResourceActivities>;
 
-function dockerQueue(): string {
-  return `${workflowInfo().taskQueue}-docker`;
+/**
+ * The Docker task queue of a job's runner pool (docs/operations.md, "Runner pools"); without one, the default
+ * pool's `<workflow task queue>-docker`.
+ */
+export function dockerQueue(job?: { pool?: string }): string {
+  return poolTaskQueue(workflowInfo().taskQueue, job?.pool);
+}
+
+/**
+ * How long a job's container activity may wait for a worker of its pool: Temporal's schedule-to-start timeout,
+ * which is never retried, so the job then fails with `no_runner` (see `describeActivityFailure` in job-runner.ts).
+ */
+export function queueTimeout(job?: { queueTimeoutSeconds?: number }): string {
+  return `${job?.queueTimeoutSeconds ?? queueTimeoutLimits.default} seconds`;
+}
+
+/**
+ * `no_runner` when `error` is a container activity that no worker of the job's pool started within its
+ * `queue_timeout`, with which pool and how to start a worker for it; `undefined` for any other failure.
+ */
+export function noRunnerFailure(
+  error: unknown,
+  job: { pool?: string; queueTimeoutSeconds?: number },
+): { reason: 'no_runner'; message: string } | undefined {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  if (!(cause instanceof TimeoutFailure) || cause.timeoutType !== 'SCHEDULE_TO_START') return undefined;
+  const pool = job.pool ?? defaultPool;
+  const seconds = job.queueTimeoutSeconds ?? queueTimeoutLimits.default;
+  return {
+    reason: 'no_runner',
+    message:
+      `no worker of pool '${pool}' took the job within its queue_timeout (${seconds} s; task queue ` +
+      `'${dockerQueue(job)}'); start one with CONVEYOR_POOLS=${pool} (docs/operations.md, "Runner pools")`,
+  };
 }
 
 /** Workspace, network and cleanup activities: short, idempotent, retried with backoff up to 10 times. */
-export function resourceActivities(): ActivityInterfaceFor<ResourceActivities> {
+export function resourceActivities(job?: { pool?: string }): ActivityInterfaceFor<ResourceActivities> {
   return proxyActivities<ResourceActivities>({
-    taskQueue: dockerQueue(),
+    taskQueue: dockerQueue(job),
     // Cleanup of a large run removes many containers and volumes, heartbeating as it goes.
     startToCloseTimeout: '5 minutes',
     heartbeatTimeout: '30 seconds',
@@ -39,9 +74,11 @@ export function resourceActivities(): ActivityInterfaceFor<ResourceActivities> {
 export function stepActivities(
   startToCloseSeconds: number,
   heartbeatSeconds: number,
+  job?: { pool?: string; queueTimeoutSeconds?: number },
 ): ActivityInterfaceFor<StepActivities> {
   return proxyActivities<StepActivities>({
-    taskQueue: dockerQueue(),
+    taskQueue: dockerQueue(job),
+    scheduleToStartTimeout: queueTimeout(job),
     startToCloseTimeout: `${startToCloseSeconds} seconds`,
     heartbeatTimeout: `${heartbeatSeconds} seconds`,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

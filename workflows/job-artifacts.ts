@@ -17,7 +17,6 @@ import {
   isCancellation,
   patched,
   proxyActivities,
-  workflowInfo,
   type ActivityInterfaceFor,
 } from '@temporalio/workflow';
 import type { ArtifactInput, createArtifactActivities } from '../activities/artifacts/activities';
@@ -25,6 +24,7 @@ import type { artifactFailureReasons } from '../activities/artifacts/errors';
 import type { JobModel, PipelineModel } from '../pipeline/model';
 import type { RetentionPolicy } from '../pipeline/retention-policy';
 import type { JobReason, JobState, PipelineRunStatus, RunOptions } from './pipeline-run-messages';
+import { dockerQueue, noRunnerFailure, queueTimeout } from './activity-proxies';
 
 type ArtifactActivities = ReturnType<typeof createArtifactActivities>;
 
@@ -61,9 +61,13 @@ export function isHopelessArtifactReason(reason: JobReason | undefined): boolean
  * The artifact activities on the Docker task queue: transfers heartbeat (a crashed worker's transfer moves to
  * another within the heartbeat timeout); an unreachable store is retried with backoff for about five minutes.
  */
-export function artifactActivities(options: RunOptions = {}): ActivityInterfaceFor<ArtifactActivities> {
+export function artifactActivities(
+  options: RunOptions = {},
+  job?: { pool?: string; queueTimeoutSeconds?: number },
+): ActivityInterfaceFor<ArtifactActivities> {
   return proxyActivities<ArtifactActivities>({
-    taskQueue: `${workflowInfo().taskQueue}-docker`,
+    taskQueue: dockerQueue(job),
+    ...(job ? { scheduleToStartTimeout: queueTimeout(job) } : {}),
     startToCloseTimeout: '1 hour',
     heartbeatTimeout: `${options.heartbeatTimeoutSeconds ?? 20} seconds`,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -146,7 +150,7 @@ export async function downloadJobInputs(
   const inputs = input.artifacts?.inputs ?? [];
   if (inputs.length === 0 || !patched(transfersPatch)) return true;
   try {
-    await artifactActivities(input.options).downloadArtifacts.executeWithOptions(
+    await artifactActivities(input.options, input.job).downloadArtifacts.executeWithOptions(
       { summary: `${input.job.name} / artifacts in (${inputs.map((a) => a.name).join(', ')})` },
       [{ runId: input.runId, job: input.job.name, jobAttempt, artifacts: inputs }],
     );
@@ -154,7 +158,10 @@ export async function downloadJobInputs(
   } catch (error) {
     // A cancelled download cancels the job (job-runner.ts marks it), it does not fail it.
     if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
-    Object.assign(state, { status: 'failed', ...describeArtifactFailure(error) });
+    Object.assign(state, {
+      status: 'failed',
+      ...(noRunnerFailure(error, input.job) ?? describeArtifactFailure(error)),
+    });
     for (const step of state.steps) step.status = 'skipped';
     return false;
   }
@@ -203,7 +210,7 @@ export async function uploadJobArtifacts(
   const declared = input.job.artifacts.filter((artifact) => outcome === 'success' || artifact.when === 'always');
   if (declared.length === 0 || !patched(transfersPatch)) return true;
   try {
-    const result = await artifactActivities(input.options).uploadArtifacts.executeWithOptions(
+    const result = await artifactActivities(input.options, input.job).uploadArtifacts.executeWithOptions(
       { summary: `${input.job.name} / artifacts out (${declared.map((a) => a.name).join(', ')})` },
       [
         {

@@ -20,7 +20,7 @@ import { sourceVariables, type RunSource } from '../pipeline/source';
 import type { RunStepInput, RunStepResult } from '../activities/docker-step';
 import type { ExitReason } from '../activities/exit-codes';
 import type { JobState, RunOptions, StepState } from './pipeline-run-messages';
-import { resourceActivities, stepActivities } from './activity-proxies';
+import { noRunnerFailure, resourceActivities, stepActivities } from './activity-proxies';
 import { startDeadline } from './deadline';
 import { runDeployJob } from './deploy-job';
 import { retryDelaySeconds, shouldRetryStep } from './retry';
@@ -78,7 +78,10 @@ export async function runJob(input: JobInput, state: JobState): Promise<void> {
     }
     // Retrying the whole job cannot fix a missing image or a configuration mistake.
     const hopeless =
-      state.reason === 'image_not_found' || state.reason === 'configuration' || isHopelessArtifactReason(state.reason);
+      state.reason === 'image_not_found' ||
+      state.reason === 'configuration' ||
+      state.reason === 'no_runner' ||
+      isHopelessArtifactReason(state.reason);
     if (state.status === 'success' || hopeless || jobAttempt > job.retryCount) return;
     state.status = 'retrying';
     await sleep(retryDelaySeconds(jobAttempt, backoff, Math.random()) * 1000);
@@ -88,7 +91,7 @@ export async function runJob(input: JobInput, state: JobState): Promise<void> {
 /** One attempt of the whole job, bounded by the job timeout; leaves `state` final. */
 async function runJobAttempt(input: JobInput, state: JobState, jobAttempt: number): Promise<void> {
   const { job, runId } = input;
-  const resources = resourceActivities();
+  const resources = resourceActivities(job);
   const deadline = startDeadline(job.timeoutSeconds);
   // The first step creates the workspace and, on success, the last one removes it (no extra round trips);
   // whatever else happens, it is removed here.
@@ -102,7 +105,8 @@ async function runJobAttempt(input: JobInput, state: JobState, jobAttempt: numbe
     Object.assign(state, { status: 'failed', reason: 'timed_out' });
   } finally {
     deadline.clear();
-    if (!workspace.removed) {
+    // With no worker in the job's pool there is nobody to remove it; a worker's start sweeps closed runs' leftovers.
+    if (!workspace.removed && state.reason !== 'no_runner') {
       await CancellationScope.nonCancellable(() => resources.removeWorkspace({ runId, job: job.name, jobAttempt }));
     }
     if (artifactHooks.downloads(input)) await CancellationScope.nonCancellable(() => releaseJobInputs(input));
@@ -152,7 +156,11 @@ async function runStepWithRetries(
 ): Promise<boolean> {
   const { job, options = {} } = input;
   const graceSeconds = options.graceSeconds ?? 30;
-  const { runStep } = stepActivities(step.timeoutSeconds + graceSeconds + 60, options.heartbeatTimeoutSeconds ?? 20);
+  const { runStep } = stepActivities(
+    step.timeoutSeconds + graceSeconds + 60,
+    options.heartbeatTimeoutSeconds ?? 20,
+    job,
+  );
   stepState.startedAt = new Date().toISOString();
   for (let attempt = 1; ; attempt += 1) {
     Object.assign(stepState, { status: 'running', attempts: attempt });
@@ -168,11 +176,15 @@ async function runStepWithRetries(
       );
     } catch (error) {
       if (isCancellation(error)) throw error;
-      Object.assign(stepState, { status: 'failed', ...describeActivityFailure(error) });
+      Object.assign(stepState, {
+        status: 'failed',
+        ...(noRunnerFailure(error, job) ?? describeActivityFailure(error)),
+      });
       stepState.finishedAt = new Date().toISOString();
       return false;
     }
     Object.assign(stepState, { exitCode: result.exitCode, reason: result.reason, finishedAt: result.finishedAt });
+    if (result.worker) stepState.worker = result.worker;
     if (result.outcome === 'success') {
       stepState.status = 'success';
       return true;

@@ -4,7 +4,8 @@
  * before its first step (`extractJobSource`), and the run drops its reference to the archive when it ends
  * (`releaseRunSource`). Only the digest, size and file count cross Temporal, never content.
  */
-import { ActivityFailure, isCancellation, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, isCancellation, patched, proxyActivities } from '@temporalio/workflow';
+import { dockerQueue, noRunnerFailure, queueTimeout } from './activity-proxies';
 import type { createSourceActivities } from '../activities/source/source-activities';
 import type { CheckoutModel, JobModel } from '../pipeline/model';
 import type { RunSource, SourceArchive } from '../pipeline/source';
@@ -16,9 +17,10 @@ type SourceActivities = ReturnType<typeof createSourceActivities>;
 /** Runs recorded before source archives replay without them (STYLE.md 11); runs without a source are unchanged. */
 const sourceArchivePatch = 'source-archive';
 
-function sourceActivities(options: RunOptions = {}) {
+function sourceActivities(options: RunOptions = {}, job?: JobModel) {
   return proxyActivities<SourceActivities>({
-    taskQueue: `${workflowInfo().taskQueue}-docker`,
+    taskQueue: dockerQueue(job),
+    ...(job ? { scheduleToStartTimeout: queueTimeout(job) } : {}),
     startToCloseTimeout: '1 hour',
     heartbeatTimeout: `${options.heartbeatTimeoutSeconds ?? 20} seconds`,
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8 },
@@ -98,7 +100,7 @@ export async function extractJobSource(
   if (!sourcePlan.archive) return fail('infrastructure', sourcePlan.error ?? 'the run has no source archive');
   const checkout: CheckoutModel = job.checkout ?? { path: '' };
   try {
-    await sourceActivities(input.options).extractSource.executeWithOptions(
+    await sourceActivities(input.options, input.job).extractSource.executeWithOptions(
       { summary: `${job.name} / checkout ${input.source?.commit.slice(0, 12) ?? ''}` },
       [{ runId: input.runId, job: job.name, jobAttempt, archive: sourcePlan.archive, path: checkout.path }],
     );
@@ -106,7 +108,7 @@ export async function extractJobSource(
   } catch (error) {
     // A cancelled checkout cancels the job (job-runner.ts marks it), it does not fail it.
     if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;
-    const { reason, message } = describeArtifactFailure(error);
+    const { reason, message } = noRunnerFailure(error, job) ?? describeArtifactFailure(error);
     return fail(reason, `checkout: ${message}`);
   }
 }

@@ -88,6 +88,8 @@ export interface StepState {
   finishedAt?: string;
   /** Last lines of output of a failed step. */
   logTail?: string[];
+  /** The worker that ran the step's last attempt and the task queue it took it from: `pid@host (conveyor-docker.gpu)`. */
+  worker?: string;
 }
 
 /** One job, as the run sees it. */

@@ -13,8 +13,15 @@ export interface WorkerProcess {
   stop: () => Promise<void>;
 }
 
-/** Starts a worker on `taskQueue` in a new process and waits until it polls. */
-export async function startWorkerProcess(taskQueue: string, env: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
+/**
+ * Starts a worker on `taskQueue` in a new process and waits until it polls (up to `startTimeoutMs`, default 60 s:
+ * each process bundles the workflows, which takes long on a loaded machine); a worker that did not start is killed.
+ */
+export async function startWorkerProcess(
+  taskQueue: string,
+  env: NodeJS.ProcessEnv = {},
+  startTimeoutMs = 60_000,
+): Promise<WorkerProcess> {
   const root = path.resolve(__dirname, '../..');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-entry.ts'), taskQueue], {
     cwd: root,
@@ -26,7 +33,10 @@ export async function startWorkerProcess(taskQueue: string, env: NodeJS.ProcessE
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`worker did not start in ${startTimeoutMs / 1000} s:\n${output}`));
+    }, startTimeoutMs);
     const check = () => {
       if (output.includes('worker ready')) {
         clearTimeout(timer);
