@@ -25,6 +25,8 @@ export interface WorkspaceInput {
 /** Input of `ensureRunNetwork`. */
 export interface RunNetworkInput {
   runId: string;
+  /** The run's egress network (outbound access) instead of its isolated one. */
+  egress?: boolean;
 }
 
 /** What `cleanupRun` removed. */
@@ -34,9 +36,9 @@ export interface CleanupResult {
   networks: number;
 }
 
-/** The name of a run's isolated network. */
-export function runNetworkName(runId: string): string {
-  return `conveyor-${slug(runId)}-net`;
+/** The name of a run's isolated network, or of its egress network. */
+export function runNetworkName(runId: string, egress = false): string {
+  return `conveyor-${slug(runId)}-${egress ? 'egress' : 'net'}`;
 }
 
 /** Creates the Docker resource activities bound to a Docker client. */
@@ -55,22 +57,27 @@ export function createDockerResourceActivities({ docker, cluster }: { docker: Do
     }
   }
 
-  /** Creates the run's internal bridge network (no route outside the host), idempotently. Returns its name. */
-  async function ensureRunNetwork({ runId }: RunNetworkInput): Promise<string> {
-    const name = runNetworkName(runId);
+  /**
+   * Creates the run's internal bridge network (no route outside the host), or with `egress` its plain bridge network
+   * (outbound access through the host's NAT), idempotently. Returns its name.
+   */
+  async function ensureRunNetwork({ runId, egress = false }: RunNetworkInput): Promise<string> {
+    const name = runNetworkName(runId, egress);
     try {
       const existing = await docker.listNetworks({ filters: { name: [name] } });
       if (!existing.some((network) => network.Name === name)) {
         await docker.createNetwork({
           Name: name,
           Driver: 'bridge',
-          Internal: true,
+          Internal: !egress,
           Labels: ownerLabels(runId, cluster),
         });
       }
       return name;
     } catch (error) {
-      throw toApplicationFailure(wrapDockerError(error, 'creating the run network'));
+      throw toApplicationFailure(
+        wrapDockerError(error, `creating the run's ${egress ? 'egress' : 'isolated'} network`),
+      );
     }
   }
 

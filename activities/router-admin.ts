@@ -58,17 +58,18 @@ export interface RoutesApplied {
 
 /** Looks up every named instance's address and serves the table; resolves once the router serves it. */
 export async function applyRoutes(docker: Docker, input: SetRoutesInput): Promise<RoutesApplied> {
-  const adminPort = await routerAdminPort(docker, input);
   const addresses = new Map<string, string>();
   const all = [...input.routes.stable.backends, ...input.routes.canary.backends, ...input.routes.preview];
-  await Promise.all(
-    [...new Set(all.map((backend) => backend.name))].map(async (name) => {
+  // The router and every instance are looked up at once: a weight change waits for one Docker round trip, not two.
+  const [adminPort] = await Promise.all([
+    routerAdminPort(docker, input),
+    ...[...new Set(all.map((backend) => backend.name))].map(async (name) => {
       const info = await inspectContainer(docker, name);
       const address = info?.State.Running ? networkAddress(info, input) : undefined;
       if (!address) throw new InstanceNotRunningError(name);
       addresses.set(name, address);
     }),
-  );
+  ]);
   const resolve = (backends: RouteIntent['preview']): Backend[] =>
     backends.map((backend) => ({
       name: backend.name,

@@ -1,8 +1,10 @@
 /**
  * Deployment figures (docs/deployments.md), on the real dev server, Docker engine and builtin router:
  *
- * 1. The router's added latency: median of sequential requests through the router minus the median of the same
- *    requests sent straight to the service container's published port (target ≤ 1 ms).
+ * 1. The router's added latency: sequential requests alternating between the router and the service container's
+ *    published port (so a burst of load on the shared machine hits both sides alike), the median through the router
+ *    minus the median direct (target ≤ 1 ms). Measured twice: a new connection per request (as curl), and one
+ *    kept-alive connection per side (as a browser or an HTTP client library).
  * 2. Throughput through the router against direct, 16 connections at a time for 3 s each.
  * 3. One weight change end to end: a `promote` update to the router serving the new weight (GET /routes), median of
  *    several `set_weight` steps (target ≤ 200 ms).
@@ -11,9 +13,13 @@
  * 5. A no-pause canary of 5 steps end to end, against starting the containers it needs (canary and the new stable
  *    release) straight with dockerode and waiting until they answer.
  *
- * Needs the embedded stack (`conveyor dev up`). Run: `npx tsx bench/deploy.ts [rounds]`. Removes every service
+ * Needs the embedded stack (`conveyor dev up`). Run: `npx tsx bench/deploy.ts [rounds] [latency|weight|rollback]`
+ * (the last: stop after that figure). Removes every service
  * container, router and network it created, even when it fails.
  */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { routerAdminPort } from '../activities/router-admin';
@@ -33,7 +39,10 @@ import {
 } from '../test/helpers/deployments';
 import { closeTestEnvironment, docker, testEnvironment, uniqueTaskQueue, withWorkers } from '../test/helpers/temporal';
 
+const execFileAsync = promisify(execFile);
 const rounds = Number(process.argv[2] ?? 3);
+/** `latency`, `weight` or `rollback`: stop after that figure (for a quick look at one of them). */
+const stopAfter = process.argv[3];
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -57,15 +66,17 @@ async function until(adminPort: number, done: (table: RouteTable) => boolean, ti
   throw new Error('the router never served the expected table');
 }
 
-async function latencies(port: number, count: number): Promise<number> {
-  const values: number[] = [];
-  for (let i = 0; i < count; i += 1) {
-    const start = performance.now();
-    const answer = await get(port);
-    if (answer.error || answer.status !== 200) throw new Error(`request failed: ${answer.error ?? answer.status}`);
-    values.push(performance.now() - start);
-  }
-  return median(values);
+/** Medians through the router and direct, measured by bench/paired-latency.ts in a process of its own. */
+async function pairedLatencies(
+  routerPort: number,
+  directPort: number,
+  count: number,
+  keepAlive: boolean,
+): Promise<{ router: number; direct: number }> {
+  const args = ['--import', 'tsx', path.join(__dirname, 'paired-latency.ts'), String(routerPort), String(directPort)];
+  const { stdout } = await execFileAsync(process.execPath, [...args, String(count), keepAlive ? 'keep' : 'new']);
+  const { a, b } = JSON.parse(stdout) as { a: number; b: number };
+  return { router: a, direct: b };
 }
 
 async function throughput(port: number, seconds: number, concurrency = 16): Promise<number> {
@@ -160,26 +171,31 @@ async function main(): Promise<void> {
 
       // 1 and 2: the router against the container itself.
       const direct = await instancePort(service);
-      const added: number[] = [];
-      const routed: number[] = [];
-      const straight: number[] = [];
       const rates: Array<[number, number]> = [];
+      const fresh: Array<{ router: number; direct: number }> = [];
+      const kept: Array<{ router: number; direct: number }> = [];
       for (let round = 0; round < rounds; round += 1) {
-        const viaRouter = await latencies(routerPort, 200);
-        const viaDirect = await latencies(direct, 200);
-        routed.push(viaRouter);
-        straight.push(viaDirect);
-        added.push(viaRouter - viaDirect);
+        fresh.push(await pairedLatencies(routerPort, direct, 200, false));
+        kept.push(await pairedLatencies(routerPort, direct, 200, true));
         rates.push([await throughput(routerPort, 3), await throughput(direct, 3)]);
       }
-      console.log(
-        `router latency: ${median(routed).toFixed(2)} ms median through the router, ${median(straight).toFixed(2)} ms direct; added ${median(added).toFixed(2)} ms (target ≤ 1 ms)`,
-      );
+      for (const [label, values] of [
+        ['a new connection per request', fresh],
+        ['one kept-alive connection', kept],
+      ] as const) {
+        const routed = median(values.map((v) => v.router));
+        const straight = median(values.map((v) => v.direct));
+        console.log(
+          `router latency, ${label}: ${routed.toFixed(2)} ms median through the router, ${straight.toFixed(2)} ms direct; added ${median(values.map((v) => v.router - v.direct)).toFixed(2)} ms (ratio ${(routed / straight).toFixed(2)}; target ≤ 1 ms added)`,
+        );
+      }
       const routerRate = median(rates.map(([r]) => r));
       const directRate = median(rates.map(([, d]) => d));
       console.log(
         `router throughput (16 connections, 2 cores shared): ${routerRate.toFixed(0)} req/s through the router, ${directRate.toFixed(0)} req/s direct (ratio ${(routerRate / directRate).toFixed(2)})`,
       );
+
+      if (stopAfter === 'latency') return;
 
       // 3: weight changes, promote → router.
       const weights = [10, 20, 30, 40, 50, 60];
@@ -203,6 +219,8 @@ async function main(): Promise<void> {
       console.log(
         `weight change end to end: ${median(changes).toFixed(0)} ms median of ${changes.length} (target ≤ 200 ms)`,
       );
+
+      if (stopAfter === 'weight') return;
 
       // 4: rollback time, failing measurement → router serving only stable.
       const rollbacks: number[] = [];
@@ -246,6 +264,8 @@ async function main(): Promise<void> {
       console.log(
         `rollback time: ${median(rollbacks).toFixed(0)} ms median from the failing measurement to 100 % stable in the router (${rollbacks.map((v) => v.toFixed(0)).join(', ')}; target ≤ 1 s)`,
       );
+
+      if (stopAfter === 'rollback') return;
 
       // 5: a no-pause canary of 5 steps against starting its containers directly.
       const canaries: number[] = [];

@@ -53,7 +53,10 @@ export const investigationsSchema = z
     remediation: z
       .record(z.string().min(1), z.enum(['suggest', 'approve', 'auto']))
       .default({})
-      .meta({ description: "Policy per cause (default 'suggest'); only 'suggest' is implemented so far." }),
+      .meta({
+        description:
+          "Policy per cause (default 'suggest'): 'approve' waits for the remediation update, 'auto' re-runs at once.",
+      }),
   })
   .meta({ description: 'Incident investigations (docs/investigations.md).' });
 

@@ -81,8 +81,11 @@ export interface JobModel {
   baseName: string;
   /** Container limits for every step of the job. */
   resources: { memoryBytes: number; cpus: number };
-  /** `isolated` (a per-run network, the default) or `none`. */
-  network: 'isolated' | 'none';
+  /**
+   * `isolated` (the run's internal network, no route outside the host; the default), `egress` (the run's bridge
+   * network with outbound access, for `npm ci` or `pip install`) or `none`.
+   */
+  network: 'isolated' | 'egress' | 'none';
   artifacts: ArtifactModel[];
   /** The (expanded) dependencies whose artifacts this job receives; undefined means all of them. */
   artifactsFrom?: string[];

@@ -48,7 +48,7 @@ const fieldHints: Record<string, string> = {
   global_env: 'write a mapping of NAME: value pairs',
   continue_on_failure: 'write true or false (YAML 1.2: yes/no/on/off are strings)',
   fail_fast: 'write true or false (YAML 1.2: yes/no/on/off are strings)',
-  network: "write 'isolated' (the default) or 'none'",
+  network: "write 'isolated' (the default), 'egress' (outbound access) or 'none'",
 };
 
 /** Options for {@link reportSchemaIssues}. */

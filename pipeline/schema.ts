@@ -228,10 +228,11 @@ export const jobSchema = z
       })
       .optional()
       .meta({ description: 'Container limits for every step of the job.' }),
-    network: z
-      .enum(['isolated', 'none'])
-      .optional()
-      .meta({ description: 'A per-run isolated network, or no network at all.', default: 'isolated' }),
+    network: z.enum(['isolated', 'egress', 'none']).optional().meta({
+      description:
+        "The run's isolated network (no route outside the host), its egress network (outbound access), or none.",
+      default: 'isolated',
+    }),
     deploy: deploySchema
       .optional()
       .meta({ description: 'Roll a service out instead of running steps (docs/deployments.md).' }),

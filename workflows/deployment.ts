@@ -651,13 +651,14 @@ export async function deployment(input: DeploymentInput): Promise<{ destroyedBy:
       startedAt: record.startedAt,
       finishedAt: now,
     };
+    // Into the history before the incident activity runs: a query during it sees the final state with its entry.
+    push(memory.history, result, keep.history);
     result.incident = await openRolloutIncident(result, {
       release,
       from,
       analysis: memory.analysis,
       approvals: memory.approvals,
     });
-    push(memory.history, result, keep.history);
     const notify = record.request?.notify;
     if (notify) {
       try {

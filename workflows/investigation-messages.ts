@@ -24,7 +24,21 @@ export interface InvestigationInput {
 export type IncidentStatus = 'open' | 'investigating' | 'investigated' | 'resolved';
 
 /** Where a running investigation is (live progress, INC-050). */
-export type InvestigationStage = 'waiting' | 'frame' | 'hypothesise' | 'test' | 'report' | 'done';
+export type InvestigationStage = 'waiting' | 'frame' | 'hypothesise' | 'test' | 'report' | 'remediate' | 'done';
+
+/** A remediation waiting for a human's decision (policy `approve`). */
+export interface PendingRemediation {
+  cause: string;
+  action: string;
+  since: string;
+}
+
+/** A human's decision on a pending remediation. */
+export interface RemediationDecision {
+  approve: boolean;
+  by: string;
+  comment?: string;
+}
 
 /** A human's confirmation or correction of the root cause (INC-072). */
 export interface Resolution {
@@ -66,6 +80,8 @@ export interface IncidentView {
   resolution?: Resolution;
   /** Remediation actions taken or suggested, with who and when. */
   actions: string[];
+  /** Set while a remediation waits for approval (`remediationUpdate`). */
+  pendingRemediation?: PendingRemediation;
 }
 
 /** Another signal with the incident's fingerprint: counted and put on the timeline, no new investigation. */
@@ -76,6 +92,9 @@ export const investigateSignal = defineSignal<[]>('investigate');
 
 /** Confirm or correct the root cause and close the incident (`conveyor incidents resolve ID --cause C`). */
 export const resolveUpdate = defineUpdate<IncidentView, [Resolution]>('resolve');
+
+/** Approve or reject the pending remediation (policy `approve`), like a deployment gate. */
+export const remediationUpdate = defineUpdate<IncidentView, [RemediationDecision]>('remediation');
 
 /** The incident as it stands: stage, hypotheses and verdicts as they arrive. */
 export const incidentQuery = defineQuery<IncidentView>('incident');

@@ -8,14 +8,17 @@
 import { condition, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { causeNames } from '../investigate/catalogue';
 import type { IncidentIndexEntry } from '../activities/investigation/records';
+import type { RemediationAction } from '../investigate/cause';
 import type { IncidentSignal } from '../investigate/incident';
 import { checkActivities, investigationActivities } from './activity-proxies';
 import {
   incidentQuery,
   investigateSignal,
   occurrenceSignal,
+  remediationUpdate,
   resolveUpdate,
   type IncidentStatus,
+  type RemediationDecision,
   type IncidentView,
   type InvestigationInput,
   type Resolution,
@@ -24,6 +27,8 @@ import { incidentStatusKey } from './search-attributes';
 
 /** The patch marker: before it, only failed runs were investigated (alerts and rollouts were only recorded). */
 const subjectsPatch = 'investigate-deployments-and-alerts';
+/** The patch marker: before it, remediation was only suggested in RCA.md. */
+const remediationPatch = 'remediation-policy';
 
 /** The most timeline entries an incident keeps (the count keeps counting). */
 const maxTimeline = 200;
@@ -68,6 +73,19 @@ export async function investigation(input: InvestigationInput): Promise<Incident
       view.timeline.push({ at: new Date().toISOString(), what: `occurred again: ${occurrence.title} (${key})` });
     }
   });
+  let decision: RemediationDecision | undefined;
+  setHandler(
+    remediationUpdate,
+    (request) => {
+      decision = request;
+      return view;
+    },
+    {
+      validator: (_request: RemediationDecision) => {
+        if (!view.pendingRemediation) throw new Error(`incident ${view.id} has no remediation waiting for approval`);
+      },
+    },
+  );
   setHandler(investigateSignal, () => {
     investigate = true;
   });
@@ -111,8 +129,16 @@ export async function investigation(input: InvestigationInput): Promise<Incident
   // Rollouts and alerts are investigated too; histories from before that replay as they ran (patched).
   if (!resolution && (view.subject.run || patched(subjectsPatch))) {
     await setStatus('investigating');
-    await runInvestigation(view, input.signal, activities, checks);
+    const remediation = await runInvestigation(view, input.signal, activities, checks);
     await setStatus('investigated');
+    // Remediation by policy: histories from before it replay without it (patched).
+    if (view.subject.run && view.rootCause && remediation.action !== 'none' && patched(remediationPatch)) {
+      await remediate(view, view.subject.run, remediation, {
+        activities,
+        decided: () => decision,
+        resolved: () => resolution !== undefined,
+      });
+    }
   }
   view.stage = 'done';
 
@@ -132,7 +158,7 @@ async function runInvestigation(
   signal: IncidentSignal,
   activities: ReturnType<typeof investigationActivities>,
   checks: ReturnType<typeof checkActivities>,
-): Promise<void> {
+): Promise<{ action: RemediationAction; policy: string }> {
   view.stage = 'frame';
   const { frame, problem } = await activities.frameFailure(
     signal.subject.run ? { incidentId: view.id, runId: signal.subject.run } : { incidentId: view.id, signal },
@@ -176,6 +202,66 @@ async function runInvestigation(
     at: new Date().toISOString(),
     what: `root cause ${reported.rootCause.cause} (confidence ${reported.rootCause.confidence.toFixed(2)})`,
   });
+  // Reports from before remediation existed carry none: suggest.
+  return reported.remediation ?? { action: 'none', policy: 'suggest' };
+}
+
+/**
+ * Applies the root cause's remediation by its policy (docs/investigations.md, "Remediation"): `suggest` records
+ * the suggestion; `auto` takes the action; `approve` waits for `remediationUpdate` (or the incident's resolution,
+ * which drops it) and takes the action if approved. Every outcome goes on the actions list and the timeline.
+ */
+async function remediate(
+  view: IncidentView,
+  runId: string,
+  remediation: { action: RemediationAction; policy: string },
+  context: {
+    activities: ReturnType<typeof investigationActivities>;
+    decided: () => RemediationDecision | undefined;
+    resolved: () => boolean;
+  },
+): Promise<void> {
+  const { action, policy } = remediation;
+  const cause = view.rootCause!.cause;
+  const record = (what: string) => {
+    const at = new Date().toISOString();
+    view.actions.push(`${at} ${what}`);
+    view.timeline.push({ at, what });
+  };
+  if (policy !== 'auto' && policy !== 'approve') {
+    record(`suggested ${action} for ${cause} (policy suggest)`);
+    return;
+  }
+  let by = 'policy auto';
+  if (policy === 'approve') {
+    view.stage = 'remediate';
+    view.pendingRemediation = { cause, action, since: new Date().toISOString() };
+    record(`${action} for ${cause} waits for approval`);
+    await condition(() => context.decided() !== undefined || context.resolved());
+    view.pendingRemediation = undefined;
+    const decision = context.decided();
+    if (!decision) {
+      record(`${action} not taken: the incident was resolved first`);
+      return;
+    }
+    if (!decision.approve) {
+      record(`${action} rejected by ${decision.by}${decision.comment ? `: ${decision.comment}` : ''}`);
+      return;
+    }
+    by = `approved by ${decision.by}`;
+  }
+  try {
+    const taken = await context.activities.remediateIncident({
+      incidentId: view.id,
+      action,
+      runId,
+      job: view.rootCause!.job,
+      taskQueue: workflowInfo().taskQueue,
+    });
+    record(`${taken.description} (${by})`);
+  } catch (error) {
+    record(`${action} failed (${by}): ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function subjectKey(subject: InvestigationInput['signal']['subject']): string {

@@ -47,7 +47,15 @@ export async function archiveRunSource(input: PipelineRunInput, status: Pipeline
   try {
     status.sourceArchive = await sourceActivities(input.options).archiveSource.executeWithOptions(
       { summary: `source archive of ${source.commit.slice(0, 12)}` },
-      [{ runId, repository: source.repository, commit: source.commit, ...(source.ref ? { ref: source.ref } : {}) }],
+      [
+        {
+          runId,
+          repository: source.repository,
+          commit: source.commit,
+          ...(source.ref ? { ref: source.ref } : {}),
+          ...(input.pipeline.submodules ? { submodules: true } : {}),
+        },
+      ],
     );
   } catch (error) {
     if (!(error instanceof ActivityFailure) || isCancellation(error)) throw error;

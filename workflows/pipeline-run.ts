@@ -111,15 +111,21 @@ export async function pipelineRun(input: PipelineRunInput): Promise<PipelineRunS
 
   try {
     let networkName: string | undefined;
-    const needsNetwork = pipeline.jobs.some((job) => job.network === 'isolated' && !input.reuse?.[job.name]);
+    let egressNetworkName: string | undefined;
+    const needs = (network: JobModel['network']) =>
+      pipeline.jobs.some((job) => job.network === network && !input.reuse?.[job.name]);
     try {
-      if (needsNetwork) networkName = await resources.ensureRunNetwork({ runId });
+      if (needs('isolated')) networkName = await resources.ensureRunNetwork({ runId });
+      // Only runs with `network: egress` jobs create it, so runs without one keep their command sequence.
+      if (needs('egress')) egressNetworkName = await resources.ensureRunNetwork({ runId, egress: true });
     } catch (error) {
       // Cancelled while creating the network: `stop` already says so, and the jobs end cancelled below.
       if (!isCancellation(error)) throw error;
     }
     // The loop itself is never cancelled: it cancels jobs itself, so cleanup jobs can still run after a stop.
-    await CancellationScope.nonCancellable(() => runJobs(input, status, { networkName, inline }, stop));
+    await CancellationScope.nonCancellable(() =>
+      runJobs(input, status, { networks: { isolated: networkName, egress: egressNetworkName }, inline }, stop),
+    );
   } finally {
     timer.cancel();
     // Cleanup must happen even when the run was cancelled.
@@ -170,7 +176,7 @@ function initialJobState(job: JobModel, input: PipelineRunInput): JobState {
 async function runJobs(
   input: PipelineRunInput,
   status: PipelineRunStatus,
-  { networkName, inline }: { networkName: string | undefined; inline: boolean },
+  { networks, inline }: { networks: { isolated: string | undefined; egress: string | undefined }; inline: boolean },
   stop: RunStop,
 ): Promise<void> {
   const { pipeline } = input;
@@ -197,7 +203,7 @@ async function runJobs(
       pipelineName: pipeline.name,
       globalEnv: pipeline.globalEnv,
       job,
-      networkName: job.network === 'isolated' ? networkName : undefined,
+      networkName: job.network === 'none' ? undefined : networks[job.network],
       options: input.options,
       trigger: input.trigger,
       ...(input.source ? { source: input.source } : {}),

@@ -8,7 +8,9 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import { causeNamed } from '../../investigate/catalogue';
-import type { Probes } from '../../investigate/cause';
+import type { Probes, RemediationAction } from '../../investigate/cause';
+import { loadConfig } from '../../workers/config';
+import { remediate, type RemediationResult } from './remediate';
 import { conclude, rankByVerdict } from '../../investigate/conclusion';
 import { compilePatterns, hypothesise } from '../../investigate/hypothesise';
 import type {
@@ -35,6 +37,16 @@ export interface InvestigationActivityDeps {
   store: ArtifactStore;
   /** For image inspection (checks run on the Docker task queue). */
   docker: Docker;
+  /** The remediation policy of a cause (default: conveyor.config.yml's `investigations.remediation`, re-read). */
+  remediationPolicy?: (cause: string) => RemediationPolicy;
+}
+
+/** How a root cause's remediation is applied (docs/investigations.md, "Remediation"). */
+export type RemediationPolicy = 'suggest' | 'approve' | 'auto';
+
+/** The policy for `cause` from the configuration file, read now (so an edit applies to the next incident). */
+function configuredPolicy(cause: string): RemediationPolicy {
+  return loadConfig().file.investigations?.remediation?.[cause] ?? 'suggest';
 }
 
 /** How many similar past incidents a plan and a report cite at most. */
@@ -43,6 +55,7 @@ const maxSimilar = 5;
 /** Creates the investigation activities. */
 export function createInvestigationActivities(deps: InvestigationActivityDeps) {
   const { client, logs, store, docker } = deps;
+  const policyOf = deps.remediationPolicy ?? configuredPolicy;
   const heartbeat = () => {
     try {
       Context.current().heartbeat();
@@ -148,14 +161,32 @@ export function createInvestigationActivities(deps: InvestigationActivityDeps) {
       hypotheses: Hypothesis[];
       similar: SimilarIncident[];
       actions: string[];
-    }): Promise<{ rootCause: RootCause; hypotheses: Hypothesis[]; rca: string }> {
+    }): Promise<{
+      rootCause: RootCause;
+      hypotheses: Hypothesis[];
+      rca: string;
+      remediation: { action: RemediationAction; policy: RemediationPolicy };
+    }> {
       const ranked = rankByVerdict(request.hypotheses, request.similar);
       const rootCause = conclude(request.frame, ranked);
+      const action = causeNamed(rootCause.cause).action;
+      const remediation = { action, policy: action === 'none' ? ('suggest' as const) : policyOf(rootCause.cause) };
       const rca = await putDocument(store, request.incidentId, {
         name: 'RCA.md',
         markdown: rcaMarkdown(request.incidentId, rootCause, ranked, request.similar, request.actions),
       });
-      return { rootCause, hypotheses: ranked, rca };
+      return { rootCause, hypotheses: ranked, rca, remediation };
+    },
+
+    /** Remediate: takes a safe action (a re-run) the policy allowed or a human approved. */
+    async remediateIncident(request: {
+      incidentId: string;
+      action: RemediationAction;
+      runId: string;
+      job?: string;
+      taskQueue: string;
+    }): Promise<RemediationResult> {
+      return remediate(client, loadConfig(), request);
     },
 
     /** Index: writes the incident's searchable summary. */

@@ -38,6 +38,23 @@ export interface ResolvedRef {
   tag?: string;
 }
 
+/** A submodule of a commit: where it goes, at which commit, from where. */
+export interface Submodule {
+  path: string;
+  commit: string;
+  url: string;
+}
+
+/** A submodule URL relative to its superproject (`./x`, `../x`) made absolute, as `git submodule` does. */
+export function resolveSubmoduleUrl(superproject: string, url: string): string {
+  if (!url.startsWith('./') && !url.startsWith('../')) return url;
+  if (GitRepositories.isLocal(superproject)) {
+    const base = superproject.startsWith('file://') ? decodeURIComponent(new URL(superproject).pathname) : superproject;
+    return path.resolve(base.replace(/\/+$/, ''), url);
+  }
+  return new URL(url, `${superproject.replace(/\/+$/, '')}/`).toString();
+}
+
 /** Options of {@link GitRepositories}. */
 export interface GitRepositoriesOptions {
   /** Where mirrors of remote repositories are kept. */
@@ -226,6 +243,46 @@ export class GitRepositories {
     return gitStream(['archive', '--format=tar', commit], `archiving ${commit.slice(0, 12)}`, {
       cwd: directory,
       signal,
+    });
+  }
+
+  /**
+   * The submodules of the commit's tree (docs/triggers.md): each gitlink's path and commit, with the URL that
+   * `.gitmodules` at that commit gives it — relative URLs (`../lib.git`) resolved against `repository`, as git does.
+   */
+  async submodules(repository: string, commit: string): Promise<Submodule[]> {
+    const directory = await this.directory(repository);
+    const tree = await git(['ls-tree', '-r', '-z', commit], 'listing submodules', { cwd: directory });
+    const links = tree
+      .split('\0')
+      .filter((line) => line.startsWith('160000 commit '))
+      .map((line) => {
+        const [meta, file] = line.split('\t') as [string, string];
+        return { path: file, commit: meta.split(' ')[2]! };
+      });
+    if (links.length === 0) return [];
+    const config = await git(
+      ['config', '--blob', `${commit}:.gitmodules`, '--get-regexp', '^submodule\\..*\\.(path|url)$'],
+      'reading .gitmodules',
+      { cwd: directory },
+    ).catch(() => '');
+    const byName = new Map<string, { path?: string; url?: string }>();
+    for (const line of config.split('\n').filter(Boolean)) {
+      const match = /^submodule\.(.+)\.(path|url) (.*)$/.exec(line);
+      if (!match) continue;
+      const entry = byName.get(match[1]!) ?? {};
+      entry[match[2] as 'path' | 'url'] = match[3]!;
+      byName.set(match[1]!, entry);
+    }
+    return links.map((link) => {
+      const url = [...byName.values()].find((entry) => entry.path === link.path)?.url;
+      if (!url) {
+        throw new SourceNotFoundError(
+          `submodule '${link.path}' at ${commit.slice(0, 12)} has no url in .gitmodules: add one, or set checkout.submodules to false`,
+          { repository: redactUrl(repository), commit },
+        );
+      }
+      return { ...link, url: resolveSubmoduleUrl(repository, url) };
     });
   }
 

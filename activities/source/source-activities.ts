@@ -13,6 +13,7 @@
 import { Context } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
 import { parsePipeline } from '../../pipeline';
 import { sourceVariables, type RunSource, type SourceArchive, type SourceProvider } from '../../pipeline/source';
 import type { PipelineRunInput } from '../../workflows/pipeline-run-messages';
@@ -50,6 +51,8 @@ export interface ArchiveSourceInput {
   repository: string;
   commit: string;
   ref?: string;
+  /** Include the commit's submodules, each at its recorded commit (pipeline `checkout: {submodules: true}`). */
+  submodules?: boolean;
 }
 
 /** Which job attempt gets the run's source archive, and where under /workspace. */
@@ -129,8 +132,12 @@ export function createSourceActivities(deps: SourceActivityDeps) {
     const ctx = Context.current();
     try {
       await repositories.ensureCommit(input.repository, input.commit, input.ref);
-      const files = await repositories.countFiles(input.repository, input.commit);
-      const tar = await repositories.archive(input.repository, input.commit, ctx.cancellationSignal);
+      const { tar, files } = input.submodules
+        ? await archiveWithSubmodules(repositories, input, ctx.cancellationSignal)
+        : {
+            tar: await repositories.archive(input.repository, input.commit, ctx.cancellationSignal),
+            files: await repositories.countFiles(input.repository, input.commit),
+          };
       const since = new Date().toISOString();
       const put = await deps.store.putContent(tar, {
         // Held before the object is published or found: retention re-checks references before deleting.
@@ -185,6 +192,49 @@ export function createSourceActivities(deps: SourceActivityDeps) {
   }
 
   return { prepareScheduledRun, archiveSource, extractSource };
+}
+
+/**
+ * One tar of the commit with its submodules (recursively) in place, each at the commit its superproject records:
+ * the entries of every `git archive`, the submodules' moved under their paths, packed again (deterministic, so the
+ * same commit still gives the same object). Gitlinks themselves are no files and git archives none.
+ */
+async function archiveWithSubmodules(
+  repositories: GitRepositories,
+  input: ArchiveSourceInput,
+  signal: AbortSignal,
+): Promise<{ tar: Readable; files: number }> {
+  const parts: Array<{ repository: string; commit: string; path: string }> = [];
+  let files = 0;
+  const collect = async (repository: string, commit: string, base: string, depth: number): Promise<void> => {
+    parts.push({ repository, commit, path: base });
+    files += await repositories.countFiles(repository, commit);
+    if (depth > 8) return;
+    for (const submodule of await repositories.submodules(repository, commit)) {
+      files -= 1; // the gitlink counted above is a directory of the submodule's files, not a file
+      await repositories.ensureCommit(submodule.url, submodule.commit);
+      await collect(submodule.url, submodule.commit, posix.join(base, submodule.path), depth + 1);
+    }
+  };
+  await collect(input.repository, input.commit, '', 0);
+  async function* entries(): AsyncIterable<SourceEntry> {
+    // A submodule's directory is in its superproject's archive (empty) and in its own: packed once.
+    const directories = new Set<string>();
+    for (const part of parts) {
+      const tar = await repositories.archive(part.repository, part.commit, signal);
+      for await (const entry of underPath(archiveEntries(tar, 'none'), part.path, () => undefined)) {
+        if (entry.type === 'directory') {
+          const key = entry.path.replace(/\/+$/, '');
+          if (directories.has(key)) continue;
+          directories.add(key);
+        }
+        yield entry;
+      }
+    }
+  }
+  const { stream, summary } = packArchive(entries(), { ordered: false });
+  summary.catch((error: unknown) => stream.destroy(error as Error));
+  return { tar: stream, files };
 }
 
 /** The archive's entries moved under `base` (its directories first), counting files. */

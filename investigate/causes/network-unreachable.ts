@@ -30,6 +30,6 @@ export const networkUnreachable: CauseModule = {
     return pass(0.8, ...probes.logMatches.map(quote), mode);
   },
   remediation:
-    "Jobs run on an isolated network with no route outside by default (docs/runs.md): vendor the dependency as an artifact, or run the service as a job's service.",
+    'Jobs run on an isolated network with no route outside by default (docs/runs.md): give the job `network: egress` when it must download (npm ci, pip install), or vendor the dependency as an artifact.',
   action: 'none',
 };

@@ -39,7 +39,7 @@ export function runCommand(
 /** Runs `conveyor ARGS…`. */
 export function conveyor(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
 ): Promise<CommandResult> {
   return runCommand(conveyorBin, args, options);
 }

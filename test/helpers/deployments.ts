@@ -271,10 +271,13 @@ export async function destroyDeployment(client: Client, service: string, environ
     () => true,
     () => false,
   );
+  let timer: NodeJS.Timeout | undefined;
   const inTime = await Promise.race([
     destroyed,
-    new Promise<false>((resolve) => setTimeout(() => resolve(false), 60_000)),
+    new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 60_000))),
   ]);
+  // A pending timer would keep the test process alive for a minute after its last test.
+  clearTimeout(timer);
   if (!inTime) await handle.terminate('test cleanup').catch(() => undefined);
   await removeDeploymentResources(service, environment);
 }

@@ -67,7 +67,7 @@ export async function commitFiles(dir: string, files: Record<string, string>, me
 /** A bare repository `name.git` under `root`, with `source`'s branches pushed to it. */
 export async function createBareRepository(root: string, name: string, source?: string): Promise<string> {
   const bare = path.join(root, `${name}.git`);
-  await git(root, 'init', '--quiet', '--bare', bare);
+  await git(root, 'init', '--quiet', '--bare', '--initial-branch=main', bare);
   if (source) await git(source, 'push', '--quiet', bare, '--all');
   return bare;
 }

@@ -13,7 +13,7 @@ import { contentKey } from '../../activities/store/store';
 import type { RunSource } from '../../pipeline/source';
 import { statusQuery, type PipelineRunStatus } from '../../workflows/pipeline-run-messages';
 import { finalStatus, pipelineFrom, runInput } from '../helpers/artifact-runs';
-import { commitFiles, createWorkTree, scratchDir } from '../helpers/git';
+import { commitFiles, createWorkTree, git, scratchDir } from '../helpers/git';
 import { eventually } from '../helpers/server';
 import { createTestStore, type TestStore } from '../helpers/stores';
 import { leftoversOf, logs, testEnvironment, uniqueTaskQueue, withWorkers } from '../helpers/temporal';
@@ -115,6 +115,52 @@ describe('source checkout', () => {
     assert.equal(scheduled('extractSource'), 3);
     // The run's reference to its archive is gone once it ended.
     assert.deepEqual(await new ArtifactCatalog(subject.store).references(archive.digest.slice(7)), []);
+    assert.deepEqual(await leftoversOf(runId), []);
+  });
+
+  it('checkout.submodules puts each submodule in the archive at the commit its superproject records', async () => {
+    const root = path.dirname(work);
+    const lib = path.join(root, 'lib');
+    const libFirst = await createWorkTree(lib, { 'lib.txt': 'lib one\n' });
+    const app = path.join(root, 'with-submodule');
+    await createWorkTree(app, { VERSION: '3.0.0\n' });
+    // A relative URL, as projects write them: resolved against the superproject's own location.
+    await git(app, '-c', 'protocol.file.allow=always', 'submodule', 'add', '--quiet', '../lib', 'vendor/lib');
+    await git(app, 'commit', '--quiet', '-m', 'Add the library');
+    const commit = await git(app, 'rev-parse', 'HEAD');
+    // The library moves on after the superproject recorded it: the archive holds the recorded commit.
+    await commitFiles(lib, { 'lib.txt': 'lib two\n' }, 'A newer library');
+
+    const env = await testEnvironment();
+    const taskQueue = uniqueTaskQueue('checkout-sub');
+    const runId = `run-checkout-sub-${randomUUID().slice(0, 8)}`;
+    const withSubmodules = pipelineFrom(`
+name: checkout-sub
+checkout:
+  submodules: true
+jobs:
+  build:
+    steps:
+      - name: show
+        script: ["echo version=$(cat VERSION) lib=$(cat vendor/lib/lib.txt) git=$(test -e vendor/lib/.git && echo yes || echo no)"]
+`);
+    const status = await withWorkers(
+      taskQueue,
+      async () => {
+        const handle = await env.client.workflow.start('pipelineRun', {
+          taskQueue,
+          workflowId: runId,
+          args: [{ ...runInput(withSubmodules), source: { ...source(commit), repository: app } }],
+        });
+        return finalStatus(handle);
+      },
+      { store: subject.store, scratchDir: subject.spoolDir },
+    );
+    assert.equal(status.status, 'success', JSON.stringify(status, null, 1));
+    assert.match(await output(runId, 'build'), /^version=3\.0\.0 lib=lib one git=no$/m);
+    assert.notEqual(libFirst, await git(lib, 'rev-parse', 'HEAD'));
+    // VERSION, .gitmodules and the library's lib.txt.
+    assert.equal(status.sourceArchive!.files, 3);
     assert.deepEqual(await leftoversOf(runId), []);
   });
 

@@ -17,7 +17,7 @@ import Docker from 'dockerode';
 import { loadConfig } from '../../workers/config';
 import { conveyor, lastJsonLine, runCommand } from '../helpers/cli';
 import { freePort } from '../helpers/deployments';
-import { uniqueTaskQueue } from '../helpers/temporal';
+import { closeTestEnvironment, testEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 import { startWorkerProcess } from '../helpers/worker-process';
 
 const run = promisify(execFile);
@@ -92,6 +92,8 @@ function tlsEnv(overrides: Record<string, string> = {}): Record<string, string> 
   };
 }
 
+after(closeTestEnvironment);
+
 describe('Temporal over mTLS (nginx terminating TLS in front of the dev server)', () => {
   before(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'conveyor-tls-'));
@@ -134,6 +136,48 @@ describe('Temporal over mTLS (nginx terminating TLS in front of the dev server)'
     const logs = (await proxy!.logs({ stdout: true, stderr: false })).toString('utf8');
     assert.match(logs, /POST \/temporal\.api\.workflowservice\.v1\.WorkflowService\/StartWorkflowExecution /);
     assert.match(logs, /POST \/temporal\.api\.workflowservice\.v1\.WorkflowService\/PollActivityTaskQueue /);
+  });
+
+  it("investigates a failed run through mTLS: the worker's own client for investigations uses the TLS settings", async () => {
+    const taskQueue = uniqueTaskQueue('tls-inv');
+    const env = { ...tlsEnv(), CONVEYOR_TASK_QUEUE: taskQueue };
+    const file = path.join(dir, `fails-${randomUUID().slice(0, 8)}.yml`);
+    await writeFile(
+      file,
+      [
+        'name: tls-fails',
+        'jobs:',
+        '  only:',
+        '    steps:',
+        '      - name: run',
+        '        image: conveyor/busybox:latest',
+        '        script: "exit 3"',
+        '',
+      ].join('\n'),
+    );
+    const worker = await startWorkerProcess(taskQueue, env);
+    let incident: string | undefined;
+    try {
+      const result = await conveyor(['run', file], { env });
+      assert.equal(result.code, 1, result.stderr);
+      // The run opened its incident through the worker's client (a plain connection to the TLS proxy could not).
+      incident = /conveyor incidents show (incident-[0-9a-f]+-\d+) -f/.exec(result.stderr)?.[1];
+      assert.ok(incident, `no incident in:\n${result.stderr}`);
+      const shown = await conveyor(['incidents', 'show', incident, '-f', '--json'], { env });
+      assert.equal(shown.code, 0, shown.stderr);
+      const report = lastJsonLine<{ rootCause?: { cause: string }; reports: { rca?: string } }>(shown.stdout);
+      assert.equal(report.rootCause?.cause, 'script_error');
+      assert.ok(report.reports.rca);
+    } finally {
+      await worker.stop();
+      if (incident) {
+        const { client } = await testEnvironment();
+        await client.workflow
+          .getHandle(incident)
+          .terminate('test over')
+          .catch(() => undefined);
+      }
+    }
   });
 
   it('refuses a server whose certificate the configured CA did not sign, in one line', async () => {

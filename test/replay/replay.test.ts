@@ -57,7 +57,7 @@ describe('workflow replay', async () => {
       const { type } = await readRecord(file);
       if (type) types.add(type);
     }
-    assert.deepEqual([...types].sort(), ['pipelineJob', 'pipelineRun']);
+    assert.deepEqual([...types].sort(), ['investigation', 'pipelineJob', 'pipelineRun']);
   });
 
   for (const file of files) {

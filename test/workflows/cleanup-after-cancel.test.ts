@@ -1,5 +1,5 @@
 /**
- * Cleanup jobs after a cancel (docs/runs.md "Cancelling a run"), as in GitHub Actions: jobs whose `if:` uses
+ * Cleanup jobs after a cancel (docs/runs.md "Cancellation"), as in GitHub Actions: jobs whose `if:` uses
  * `always()` or `cancelled()` still run after the run is cancelled, within the cleanup grace; every other job ends
  * `cancelled`. Asserted on outcomes and on the order of the run's recorded events, never on durations.
  */

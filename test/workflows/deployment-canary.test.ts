@@ -1,6 +1,7 @@
 /**
  * Canary rollouts on the real dev server, Docker engine and both routers: traffic split by weight, a durable pause,
- * approvals through the CLI and `temporal workflow signal`, promotion; and a failing background analysis that sends
+ * approvals through the CLI and `temporal workflow signal`, promotion, with no failed request of a steady stream
+ * through every weight change (each an nginx reload on the nginx router); and a failing background analysis that sends
  * all traffic back to stable with its evidence.
  */
 import assert from 'node:assert/strict';
@@ -46,12 +47,15 @@ describe('canary rollouts', () => {
           router: { port: routerPort, kind: router },
           ...extra,
         });
+      let traffic: ReturnType<typeof steadyTraffic> | undefined;
       await withWorkers(taskQueue, async () => {
         try {
           await rollout(client, taskQueue, spec('v1'));
           await waitForStatus(client, service, 'test', (s) => s.state === 'complete', 'v1 live');
           assert.deepEqual(await countVersions(routerPort, 20), { v1: 20 });
 
+          // A steady stream through every weight change (an nginx reload each) and the final switch.
+          traffic = steadyTraffic(routerPort, 10);
           await rollout(
             client,
             taskQueue,
@@ -126,6 +130,13 @@ describe('canary rollouts', () => {
               ['bob', 'approved', 'temporal-ui', 'ship it'],
             ],
           );
+          const answers = await traffic.stop();
+          assert.ok(answers.length > 50, `only ${answers.length} requests in the stream`);
+          assert.deepEqual(
+            answers.filter((a) => a.error || a.status !== 200),
+            [],
+            `no request of the stream failed during the weight changes and ${router === 'nginx' ? 'nginx reloads' : 'the switch'}`,
+          );
           assert.deepEqual(await countVersions(routerPort, 40), { v2: 40 });
           assert.deepEqual(Object.keys(await instancesByVersion(service)), ['v2']);
           assert.deepEqual(
@@ -136,6 +147,7 @@ describe('canary rollouts', () => {
             ],
           );
         } finally {
+          await traffic?.stop();
           await destroyDeployment(client, service);
         }
       });

@@ -98,6 +98,16 @@ describe('investigations of real failures', () => {
     });
   });
 
+  it('finds disk_full from a real ENOSPC (a write to /dev/full)', async () => {
+    await withInvestigations('inv-disk', async (bench) => {
+      const full = await investigateFailure(
+        bench,
+        failing('disk', ['echo writing the bundle', 'dd if=/dev/zero of=/dev/full bs=1k count=1']),
+      );
+      assertCause(full, 'disk_full', /No space left on device/);
+    });
+  });
+
   it('finds config_changed from a diff against the last green run, and says what changed in Problem.md', async () => {
     await withInvestigations('inv-config', async (bench) => {
       const name = unique('config');

@@ -100,8 +100,9 @@ describe('deployment incidents', () => {
               client,
               service,
               'test',
-              (s) => s.history.at(-1)?.version === 'v2',
-              'the rollback of v2 in the history',
+              // The entry is recorded first, and names its incident once the incident activity returns.
+              (s) => s.history.at(-1)?.version === 'v2' && Boolean(s.history.at(-1)?.incident),
+              'the rollback of v2 in the history, with its incident',
             );
             const result = rolledBack.history.at(-1)!;
             assert.equal(result.outcome, 'rolled_back');

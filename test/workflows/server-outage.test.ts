@@ -5,7 +5,6 @@
  * The test starts its own Temporal dev server (on a free port, with its own database file) so it can stop it.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,65 +13,17 @@ import { after, before, describe, it } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
 import { createDockerResourceActivities } from '../../activities/docker-resources';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { findTool } from '../../client/dev/processes';
-import { conveyorSearchAttributes } from '../../workflows/search-attributes';
 import { job, pipeline, step } from '../helpers/models';
 import { fastOptions, runResult, waitForRunningStep } from '../helpers/runs';
 import { config, docker, leftoversOf, logs, uniqueTaskQueue } from '../helpers/temporal';
 import { freePort } from '../helpers/ports';
+import { OwnTemporal } from '../helpers/own-temporal';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 
 /** The step's activity timeouts in this test: heartbeat 3 s, start-to-close = step timeout + grace + 60 s. */
 const heartbeatTimeoutSeconds = 3;
 const stepTimeoutSeconds = 20;
 const startToCloseSeconds = stepTimeoutSeconds + fastOptions.graceSeconds! + 60;
-
-/** A Temporal dev server of this test's own, restartable on the same port and database. */
-class OwnTemporal {
-  private child: ChildProcess | undefined;
-  private output = '';
-  constructor(
-    readonly port: number,
-    private readonly dbFile: string,
-  ) {}
-
-  get address(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const args = ['server', 'start-dev', '--headless', '--db-filename', this.dbFile, '--ip', '127.0.0.1'];
-    args.push('--port', String(this.port), '--namespace', config.temporal.namespace, '--log-level', 'error');
-    for (const { name, type } of conveyorSearchAttributes) args.push('--search-attribute', `${name}=${type}`);
-    const child = spawn(findTool('temporal', config.cacheDir), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
-    this.child = child;
-    for (let tries = 0; tries < 600; tries += 1) {
-      if (child.exitCode !== null) throw new Error(`the Temporal dev server exited:\n${this.output}`);
-      const connection = await Connection.connect({ address: this.address, connectTimeout: 1000 }).catch(() => null);
-      if (connection) {
-        const healthy = await connection.healthService
-          .check({})
-          .then(() => true)
-          .catch(() => false);
-        await connection.close();
-        if (healthy) return;
-      }
-      await delay(200);
-    }
-    throw new Error(`the Temporal dev server did not start:\n${this.output}`);
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
 
 describe('a Temporal server outage mid-step (chaos)', () => {
   let folder: string;

@@ -1,0 +1,135 @@
+/**
+ * Remediation by policy (docs/investigations.md, "Remediation"), on real runs: with `oom: auto` the investigation
+ * re-runs the run at once with double the memory for the job that ran out; with `timeout: approve` it waits, shows
+ * the pending action, refuses nothing-to-decide updates, and re-runs only the failed jobs once a human approves.
+ * Every action is on the incident's actions list. The policy comes from conveyor.config.yml (CONVEYOR_CONFIG).
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fetchRunInput } from '../../client/runs';
+import { incidentQuery, remediationUpdate, type IncidentView } from '../../workflows/investigation-messages';
+import { withInvestigations } from '../helpers/incidents';
+import { job, pipeline, step } from '../helpers/models';
+import { runResult } from '../helpers/runs';
+import { closeTestEnvironment, testEnvironment } from '../helpers/temporal';
+
+let dir: string;
+const previousConfig = process.env.CONVEYOR_CONFIG;
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'conveyor-remediation-'));
+  const file = path.join(dir, 'conveyor.config.yml');
+  await writeFile(file, 'investigations:\n  remediation:\n    oom: auto\n    timeout: approve\n');
+  process.env.CONVEYOR_CONFIG = file;
+});
+after(async () => {
+  if (previousConfig === undefined) delete process.env.CONVEYOR_CONFIG;
+  else process.env.CONVEYOR_CONFIG = previousConfig;
+  await rm(dir, { recursive: true, force: true });
+  await closeTestEnvironment();
+});
+
+const unique = (name: string) => `inv-remedy-${name}-${randomUUID().slice(0, 8)}`;
+
+/** Polls the incident until `done` holds. */
+async function incidentWhen(id: string, done: (view: IncidentView) => boolean, what: string): Promise<IncidentView> {
+  const { client } = await testEnvironment();
+  const deadline = Date.now() + 240_000;
+  let last: IncidentView | undefined;
+  while (Date.now() < deadline) {
+    last = await client.workflow
+      .getHandle(id)
+      .query(incidentQuery)
+      .catch(() => undefined);
+    if (last && done(last)) return last;
+    await delay(250);
+  }
+  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)?.slice(0, 2000)}`);
+}
+
+describe('remediation policies', () => {
+  it('auto: re-runs an out-of-memory run with double the memory, once, and records it', async () => {
+    const { client } = await testEnvironment();
+    await withInvestigations('inv-remedy-auto', async (bench) => {
+      const model = pipeline(unique('oom'), [
+        job(
+          'build',
+          [
+            step('main', ['node -e "const kept = []; for (;;) kept.push(Buffer.alloc(1 << 20, 1))"'], {
+              image: 'conveyor/node:18',
+            }),
+          ],
+          { resources: { memoryBytes: 64 * 1024 * 1024, cpus: 1 } },
+        ),
+      ]);
+      const { runId, status } = await bench.run(model);
+      assert.ok(status.incident);
+      const incident = await bench.investigated(status.incident);
+      assert.equal(incident.rootCause?.cause, 'oom');
+      const remedy = `${status.incident}-remedy`;
+      assert.equal(incident.actions.length, 1, incident.actions.join('\n'));
+      assert.match(
+        incident.actions[0]!,
+        new RegExp(`re-ran ${runId} with job 'build' memory 64 MiB → 256 MiB: run ${remedy} \\(policy auto\\)$`),
+      );
+      const input = await fetchRunInput(client, remedy);
+      assert.equal(input.rerunOf, runId);
+      assert.equal(input.trigger, 'remediation');
+      assert.equal(input.pipeline.jobs[0]!.resources.memoryBytes, 256 * 1024 * 1024);
+      // The re-run really ran (it runs out of memory again: the same failure joins the open incident).
+      const again = await runResult(client.workflow.getHandle(remedy));
+      assert.equal(again.jobs.build?.reason, 'oom_killed');
+      assert.equal(again.incident, status.incident);
+      const joined = await incidentWhen(status.incident, (view) => view.count === 2, 'the re-run to join');
+      assert.equal(joined.actions.length, 1, 'the action was taken once');
+    });
+  });
+
+  it('approve: waits for a human, then re-runs only the failed jobs', async () => {
+    const { client } = await testEnvironment();
+    await withInvestigations('inv-remedy-approve', async (bench) => {
+      const model = pipeline(unique('timeout'), [
+        job('prepare', [step('main', ['echo ready'])]),
+        job('build', [step('main', ['sleep 60'], { timeoutSeconds: 2 })], { dependsOn: ['prepare'] }),
+      ]);
+      const { runId, status } = await bench.run(model);
+      assert.ok(status.incident);
+      const handle = client.workflow.getHandle(status.incident);
+      const waiting = await incidentWhen(
+        status.incident,
+        (view) => view.pendingRemediation !== undefined,
+        'the remediation to wait for approval',
+      );
+      assert.equal(waiting.rootCause?.cause, 'timeout');
+      assert.equal(waiting.stage, 'remediate');
+      assert.deepEqual(
+        { cause: waiting.pendingRemediation?.cause, action: waiting.pendingRemediation?.action },
+        { cause: 'timeout', action: 'rerun_failed' },
+      );
+      assert.match(waiting.actions.at(-1)!, /rerun_failed for timeout waits for approval$/);
+
+      await handle.executeUpdate(remediationUpdate, { args: [{ approve: true, by: 'alice' }] });
+      const done = await incidentWhen(status.incident, (view) => view.stage === 'done', 'the approved remediation');
+      const remedy = `${status.incident}-remedy`;
+      assert.match(
+        done.actions.at(-1)!,
+        new RegExp(`re-ran the failed jobs of ${runId}: run ${remedy} \\(approved by alice\\)$`),
+      );
+      assert.equal(done.pendingRemediation, undefined);
+      // Nothing is pending any more: a second decision is refused with the reason.
+      await assert.rejects(
+        handle.executeUpdate(remediationUpdate, { args: [{ approve: true, by: 'bob' }] }),
+        (error: Error) => /has no remediation waiting for approval/.test(String((error.cause as Error)?.message)),
+      );
+      const input = await fetchRunInput(client, remedy);
+      assert.deepEqual(Object.keys(input.reuse ?? {}), ['prepare'], 'the successful job is taken over');
+      const again = await runResult(client.workflow.getHandle(remedy));
+      assert.equal(again.jobs.build?.status, 'failed');
+    });
+  });
+});
