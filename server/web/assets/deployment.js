@@ -20,7 +20,7 @@
     try {
       const response = await fetch(pagePath, { headers: { accept: 'text/html' }, credentials: 'same-origin' });
       if (response.ok) {
-        const fresh = new DOMParser().parseFromString(await response.text(), 'text/html');
+        const fresh = new window.DOMParser().parseFromString(await response.text(), 'text/html');
         const main = document.querySelector('main');
         const freshMain = fresh.querySelector('main');
         if (main && freshMain) main.replaceChildren(...Array.from(freshMain.childNodes));
