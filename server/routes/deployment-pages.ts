@@ -16,8 +16,10 @@ import {
   deploymentStatus,
   sendDeploymentControl,
 } from '../deployment-control';
+import { DeploymentWatcher } from '../deployment-watch';
 import { HttpError } from '../http-errors';
-import { deploymentPage, deploymentsPage, type DeploymentRow } from '../web/deployment-page';
+import { openEventStream } from '../sse';
+import { deploymentFingerprint, deploymentPage, deploymentsPage, type DeploymentRow } from '../web/deployment-page';
 import { notFoundPage, sendPage, viewerOf } from './run-pages';
 import { deploymentParams } from './deployments-schemas';
 
@@ -84,6 +86,29 @@ export const deploymentPageRoutes: RouteArea = async (plainApp, { context }) => 
         const back = { href: '/deployments', label: 'All deployments' };
         return sendPage(reply, notFoundPage(viewerOf(request), error.message, back), 404);
       }
+    },
+  );
+
+  // The page's live updates: an event `changed` (with the new fingerprint) whenever what the page shows changed.
+  const watcher = new DeploymentWatcher(context.client);
+  app.get(
+    '/deployments/:service/:environment/events',
+    {
+      config: { access: { role: 'viewer', environment: environmentOf, page: true } },
+      schema: { hide: true, params: deploymentParams },
+    },
+    async (request, reply) => {
+      const { service, environment } = request.params;
+      const stream = openEventStream(request, reply);
+      let sent: string | undefined;
+      const stop = watcher.watch(service, environment, (status) => {
+        const fingerprint = deploymentFingerprint(status);
+        if (fingerprint === sent) return;
+        sent = fingerprint;
+        stream.send('changed', { fingerprint });
+      });
+      await stream.done;
+      stop();
     },
   );
 

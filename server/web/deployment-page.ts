@@ -3,7 +3,7 @@
  * its state, versions and weight; and one deployment — stable and canary, weights, the current step, the open gate
  * with who may approve and who did, the analysis measurements as a small chart over time, the decisions and
  * controls, and the **Approve / Reject / Promote / Abort** buttons shown only to users allowed to press them (and
- * only when they apply). The page watches the status and reloads itself when the deployment moves on.
+ * only when they apply). The page follows an event stream and swaps in its fresh content when the deployment moves on (no reload).
  */
 import type { DeploymentStatus } from '../../workflows/deployment-messages';
 import type { DeploymentControl } from '../deployment-control';
@@ -142,24 +142,12 @@ export function deploymentPage(options: {
       </tr>`,
   );
   const buttons = controlButtons(viewer, status, allowed, base);
-  // What the page script compares to decide the deployment moved on (then it reloads).
-  const fingerprint = JSON.stringify([
-    status.state,
-    status.gate?.name ?? null,
-    status.gate?.approvedBy ?? [],
-    status.stable?.version ?? null,
-    status.canary?.version ?? null,
-    status.weights.canary,
-    status.step?.index ?? null,
-    status.held?.by ?? null,
-    status.approvals.length,
-  ]);
   return page({
     title: `${status.service} in ${status.environment}`,
     viewer,
     current: '/deployments',
     script: 'deployment.js',
-    bodyData: { deployment: `/api/deployments/${status.service}/${status.environment}`, fingerprint },
+    bodyData: { page: base, events: `${base}/events`, fingerprint: deploymentFingerprint(status) },
     body: html`<section class="card run-head">
         <h1>
           ${status.service} <span class="muted">in ${status.environment}</span>
@@ -253,4 +241,22 @@ export function deploymentPage(options: {
         }
       </section>`,
   });
+}
+
+/**
+ * What changes what the deployment page shows: the page's event stream sends it when it changes, and the page
+ * script then swaps in the page's fresh content (docs/control-plane.md).
+ */
+export function deploymentFingerprint(status: DeploymentStatus): string {
+  return JSON.stringify([
+    status.state,
+    status.gate?.name ?? null,
+    status.gate?.approvedBy ?? [],
+    status.stable?.version ?? null,
+    status.canary?.version ?? null,
+    status.weights.canary,
+    status.step?.index ?? null,
+    status.held?.by ?? null,
+    status.approvals.length,
+  ]);
 }

@@ -1,7 +1,8 @@
 /**
  * The Deployments pages in a real browser (Debian's Chromium via playwright-core), on the real server, Temporal,
  * workers, Docker and routers: a viewer sees a canary waiting on its gate but no buttons; an approver presses
- * Approve and watches the deployment move on without reloading by hand; a form without the CSRF token is refused.
+ * Approve and watches the deployment move on live (server-sent events, no reload), a gate approved through the API
+ * shows up on the open page; a form without the CSRF token is refused.
  *
  * With CONVEYOR_SCREENSHOT_DIR set, the deployment page waiting on its gate is saved there as
  * `deployment-page.png` (how docs/images/deployment-page.png was made).
@@ -38,6 +39,7 @@ describe('the web view of deployments', () => {
         { set_weight: 30 },
         { approval: { name: 'prod', approvers: ['alice'] } },
         { set_weight: 60 },
+        { approval: { name: 'final', approvers: ['alice'] } },
       ]);
       await deployment.wait('the gate', (s) => s.state === 'awaiting_approval' && s.weights.canary === 30);
 
@@ -76,12 +78,28 @@ describe('the web view of deployments', () => {
             fullPage: true,
           });
         }
+        // A gate decided elsewhere (the API) shows up live: no reload (the marker on window survives), the next
+        // gate's buttons come in with its name.
+        await page.evaluate(() => Object.assign(globalThis, { conveyorMarker: 'kept' }));
+        const viaApi = await server.call('POST', `/api${pagePath}/approve`, { user: 'alice', body: { gate: 'prod' } });
+        assert.ok(viaApi.status < 300, `API approve: ${viaApi.status} ${JSON.stringify(viaApi.body)}`);
+        await page.locator('#gate', { hasText: "gate 'final'" }).waitFor({ timeout: 120_000 });
+        assert.match((await page.textContent('#decisions')) ?? '', /prod\s*approved\s*alice\s*api/);
+        assert.match((await page.textContent('#weight')) ?? '', /canary 60 %/);
+        assert.equal(await page.evaluate(() => (globalThis as { conveyorMarker?: string }).conveyorMarker), 'kept');
+
         await Promise.all([page.waitForURL((url) => url.pathname === pagePath), page.click('button.approve')]);
-        // The page reloads itself as the deployment moves on, until v2 is stable.
+        // The page follows the deployment live (no reload) until v2 is stable, and the buttons go away.
+        await page.evaluate(() => Object.assign(globalThis, { conveyorMarker: 'after approve' }));
         await page.waitForSelector('#deploy-state .badge--complete', { timeout: 120_000 });
         assert.match((await page.textContent('#stable')) ?? '', /^\s*v2 \(/);
         assert.equal(await page.locator('#controls form').count(), 0, 'nothing to press once the rollout is done');
-        assert.match((await page.textContent('#decisions')) ?? '', /prod\s*approved\s*alice\s*web/);
+        assert.match((await page.textContent('#decisions')) ?? '', /final\s*approved\s*alice\s*web/);
+        assert.equal(
+          await page.evaluate(() => (globalThis as { conveyorMarker?: string }).conveyorMarker),
+          'after approve',
+          'the page updated without reloading',
+        );
       });
     } finally {
       await deployment.destroy();

@@ -1,38 +1,46 @@
-// The Deployment page, live: polls the deployment's status (/api/deployments/:service/:environment, with the
-// session cookie) every two seconds and reloads the page when the deployment moved on, so the buttons shown are
-// always the ones that apply now. Plain browser JavaScript, no build step.
+// The Deployment page, live: follows the page's event stream (server-sent events, docs/control-plane.md) and, when
+// the deployment moved on, fetches the page again and swaps in its content, so the buttons shown are always the
+// ones that apply now, without reloading. Plain browser JavaScript, no build step.
 'use strict';
 
 (function () {
-  const api = document.body.dataset.deployment;
-  const rendered = document.body.dataset.fingerprint;
-  if (!api) return;
+  const events = document.body.dataset.events;
+  const pagePath = document.body.dataset.page;
+  if (!events || !pagePath || typeof EventSource === 'undefined') return;
+  let shown = document.body.dataset.fingerprint;
+  let refreshing = false;
+  let again = false;
 
-  function fingerprint(status) {
-    return JSON.stringify([
-      status.state,
-      status.gate ? status.gate.name : null,
-      status.gate ? status.gate.approvedBy : [],
-      status.stable ? status.stable.version : null,
-      status.canary ? status.canary.version : null,
-      status.weights.canary,
-      status.step ? status.step.index : null,
-      status.held ? status.held.by : null,
-      status.approvals.length,
-    ]);
-  }
-
-  async function check() {
+  async function refresh() {
+    if (refreshing) {
+      again = true;
+      return;
+    }
+    refreshing = true;
     try {
-      const response = await fetch(api, { headers: { accept: 'application/json' }, credentials: 'same-origin' });
-      if (response.ok && fingerprint(await response.json()) !== rendered) {
-        location.reload();
-        return;
+      const response = await fetch(pagePath, { headers: { accept: 'text/html' }, credentials: 'same-origin' });
+      if (response.ok) {
+        const fresh = new window.DOMParser().parseFromString(await response.text(), 'text/html');
+        const main = document.querySelector('main');
+        const freshMain = fresh.querySelector('main');
+        if (main && freshMain) main.replaceChildren(...Array.from(freshMain.childNodes));
+        shown = fresh.body.dataset.fingerprint;
+        document.body.dataset.fingerprint = shown || '';
       }
     } catch {
-      // the server restarts or the network blips: try again on the next tick
+      // the server restarts or the network blips: the next event tries again
+    } finally {
+      refreshing = false;
+      if (again) {
+        again = false;
+        void refresh();
+      }
     }
-    setTimeout(check, 2000);
   }
-  setTimeout(check, 2000);
+
+  const source = new EventSource(events);
+  source.addEventListener('changed', (event) => {
+    const { fingerprint } = JSON.parse(event.data);
+    if (fingerprint !== shown) void refresh();
+  });
 })();
