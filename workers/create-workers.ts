@@ -11,6 +11,7 @@ import { createDeploymentActivities } from '../activities/deployment';
 import { createDeployJobActivities } from '../activities/deploy-job';
 import { approvalGroups } from '../config/approval-groups';
 import { createArtifactActivities } from '../activities/artifacts/activities';
+import { createImageBuildActivities } from '../activities/image-build';
 import { createRetentionActivities } from '../activities/artifacts/retention';
 import { createInvestigationActivities } from '../activities/investigation/activities';
 import type { LogStore } from '../activities/log-store';
@@ -149,6 +150,13 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
       cluster: deps.cluster,
       quotaBytes: settings.quotaBytes,
       compression: settings.compression,
+      heartbeatMs: deps.heartbeatMs,
+    }),
+    // A deploy job's build_image (docs/deployments.md#building-the-image): heavy, so beside the steps.
+    ...createImageBuildActivities({
+      store,
+      docker: deps.docker,
+      spoolDir: deps.scratchDir ?? scratchDir(config),
       heartbeatMs: deps.heartbeatMs,
     }),
     // Checks inspect images on this host; the rest are here too so a Docker host can serve a whole investigation.

@@ -1,7 +1,8 @@
 /**
  * Recorded histories of every workflow type replay against today's workflow code: a change that alters the command
  * sequence of a running workflow fails here unless it is behind `patched()`. Histories are recorded by
- * scripts/record-histories.ts and kept: the oldest prove that runs started by older code still replay.
+ * scripts/record-histories.ts (deployments: a rollout's run taken from `bench/deploy.ts`, fetched by run id) and kept:
+ * the oldest prove that runs started by older code still replay.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -57,7 +58,7 @@ describe('workflow replay', async () => {
       const { type } = await readRecord(file);
       if (type) types.add(type);
     }
-    assert.deepEqual([...types].sort(), ['investigation', 'pipelineJob', 'pipelineRun']);
+    assert.deepEqual([...types].sort(), ['deployment', 'investigation', 'pipelineJob', 'pipelineRun']);
   });
 
   for (const file of files) {
