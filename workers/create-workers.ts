@@ -18,6 +18,7 @@ import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
 import type { ArtifactStore } from '../activities/store/store';
 import { createSlackActivities } from '../activities/slack-notify';
+import type { RegistriesSettings } from '../config/registries';
 import type { SlackSettings } from '../config/slack';
 import { artifactSettings, type ArtifactSettings } from '../config/artifacts-config';
 import { tmpdir } from 'node:os';
@@ -68,6 +69,8 @@ export interface ConveyorWorkerDeps {
   scratchDir?: string;
   /** Quota, compression and retention policies (default: from conveyor.config.yml). */
   artifactSettings?: ArtifactSettings;
+  /** The `registries:` section: credentials for pulling step images (default: conveyor.config.yml's). */
+  registries?: () => RegistriesSettings | undefined;
   /** The `slack:` section gate messages use (default: conveyor.config.yml's, re-read per message). */
   slack?: () => SlackSettings | undefined;
   /**
@@ -123,6 +126,7 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
       secrets: deps.secrets,
       heartbeatMs: deps.heartbeatMs,
       cluster: deps.cluster,
+      registries: deps.registries ?? (() => config.file.registries),
     }),
     ...createDockerResourceActivities({ docker: deps.docker, cluster: deps.cluster }),
     ...createSourceActivities({
