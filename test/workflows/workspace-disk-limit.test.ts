@@ -18,8 +18,8 @@ after(closeTestEnvironment);
 const limited = { memoryBytes: 256 * 1024 ** 2, cpus: 1, diskBytes: 16 * 1024 ** 2 };
 
 /** Image files and loop devices left for a run (the image file names start with the workspace volume's). */
-function diskLeftovers(runId: string): string[] {
-  const slug = workspaceVolumeName(runId, 'fill');
+function diskLeftovers(runId: string, job = 'fill'): string[] {
+  const slug = workspaceVolumeName(runId, job);
   const dir = diskImageDir();
   const files = existsSync(dir) ? readdirSync(dir).filter((name) => name.includes(slug)) : [];
   const loops = execFileSync('losetup', ['--list', '--noheadings', '--output', 'NAME,BACK-FILE'], { encoding: 'utf8' })
@@ -63,8 +63,10 @@ for (const { mode, runOptions } of jobModes) {
     it('limits a workspace that downloaded artifacts created before the first step', async () => {
       const { runId, status } = await runPipeline(
         pipeline('disk-limit-artifacts', [
+          // Its upload reads the note from a size-limited workspace too.
           job('make', [step('write', ['echo handed-over > note.txt'])], {
             artifacts: [{ name: 'note', paths: ['note.txt'], when: 'on_success' }],
+            resources: limited,
           }),
           job(
             'fill',
@@ -74,6 +76,7 @@ for (const { mode, runOptions } of jobModes) {
         ]),
         { runOptions },
       );
+      assert.equal(status.jobs.make?.status, 'success', status.jobs.make?.message);
       assert.equal(status.jobs.fill?.reason, 'disk_full', status.jobs.fill?.message);
       const { records } = await logs.read(runId);
       const lines = records.filter((record) => record.job === 'fill').map((record) => record.line);
@@ -81,7 +84,7 @@ for (const { mode, runOptions } of jobModes) {
       const size = Number(lines[1]?.split(/\s+/)[1]);
       assert.ok(size > 0 && size <= 16 * 1024, `df shows a filesystem of at most 16 MiB (${lines[1]})`);
       assert.deepEqual(await leftoversOf(runId), []);
-      assert.deepEqual(diskLeftovers(runId), []);
+      assert.deepEqual([...diskLeftovers(runId), ...diskLeftovers(runId, 'make')], []);
     });
   });
 }
