@@ -11,12 +11,14 @@ import { createDeploymentActivities } from '../activities/deployment';
 import { createDeployJobActivities } from '../activities/deploy-job';
 import { approvalGroups } from '../config/approval-groups';
 import { createArtifactActivities } from '../activities/artifacts/activities';
+import { createImageBuildActivities } from '../activities/image-build';
 import { createRetentionActivities } from '../activities/artifacts/retention';
 import { createInvestigationActivities } from '../activities/investigation/activities';
 import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
 import type { ArtifactStore } from '../activities/store/store';
 import { createSlackActivities } from '../activities/slack-notify';
+import type { RegistriesSettings } from '../config/registries';
 import type { SlackSettings } from '../config/slack';
 import { artifactSettings, type ArtifactSettings } from '../config/artifacts-config';
 import { tmpdir } from 'node:os';
@@ -67,6 +69,8 @@ export interface ConveyorWorkerDeps {
   scratchDir?: string;
   /** Quota, compression and retention policies (default: from conveyor.config.yml). */
   artifactSettings?: ArtifactSettings;
+  /** The `registries:` section: credentials for pulling step images (default: conveyor.config.yml's). */
+  registries?: () => RegistriesSettings | undefined;
   /** The `slack:` section gate messages use (default: conveyor.config.yml's, re-read per message). */
   slack?: () => SlackSettings | undefined;
   /**
@@ -122,6 +126,7 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
       secrets: deps.secrets,
       heartbeatMs: deps.heartbeatMs,
       cluster: deps.cluster,
+      registries: deps.registries ?? (() => config.file.registries),
     }),
     ...createDockerResourceActivities({ docker: deps.docker, cluster: deps.cluster }),
     ...createSourceActivities({
@@ -149,6 +154,13 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
       cluster: deps.cluster,
       quotaBytes: settings.quotaBytes,
       compression: settings.compression,
+      heartbeatMs: deps.heartbeatMs,
+    }),
+    // A deploy job's build_image (docs/deployments.md#building-the-image): heavy, so beside the steps.
+    ...createImageBuildActivities({
+      store,
+      docker: deps.docker,
+      spoolDir: deps.scratchDir ?? scratchDir(config),
       heartbeatMs: deps.heartbeatMs,
     }),
     // Checks inspect images on this host; the rest are here too so a Docker host can serve a whole investigation.

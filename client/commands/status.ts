@@ -42,7 +42,13 @@ export function registerStatusCommand(program: Command): void {
               `    artifact ${artifact}: ${stored.digest.slice(0, 19)}… ${stored.size} bytes, ${stored.files} files`,
             );
           }
-          if (job.status === 'failed' && job.message && job.reason?.startsWith('artifact_')) {
+          const built = job.deployment?.image;
+          if (built) console.log(`    image ${built.tag}: ${built.id} (built from artifact ${built.context.name})`);
+          if (
+            job.status === 'failed' &&
+            job.message &&
+            (job.reason?.startsWith('artifact_') || job.reason === 'image_build_failed')
+          ) {
             console.log(`    ${job.message}`);
           }
         }

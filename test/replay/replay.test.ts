@@ -1,9 +1,10 @@
 /**
  * Recorded histories of every workflow type replay against today's workflow code: a change that alters the command
  * sequence of a running workflow fails here unless it is behind `patched()`. Histories are recorded by
- * scripts/record-histories.ts and kept: the oldest prove that runs started by older code still replay. Those in
- * `previous-release/` were recorded by the previous release's code, one or two of every workflow type the worker
- * registers (scripts/record-release-histories.ts; docs/operations.md, "Rolling upgrades").
+ * scripts/record-histories.ts (deployments: a rollout's run taken from `bench/deploy.ts`, fetched by run id) and kept:
+ * the oldest prove that runs started by older code still replay. Those in `previous-release/` were recorded by the
+ * previous release's code, one or two of every workflow type the worker registers
+ * (scripts/record-release-histories.ts; docs/operations.md, "Rolling upgrades").
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
