@@ -5,7 +5,6 @@
  */
 import type { Client } from '@temporalio/client';
 import { temporalUiUrl, type ConveyorConfig } from '../workers/config';
-import { createLogStoreFromConfig } from '../workers/stores';
 import type { PipelineRunInput, PipelineRunStatus } from '../workflows/pipeline-run-messages';
 import { CliError } from './cli-error';
 import { tickUntilClosed } from './follow-loop';
@@ -46,6 +45,8 @@ export async function startAndFollow(
       if (flags.json) console.log(JSON.stringify({ runId, status: 'running' }));
       return undefined;
     }
+    // The log store (and its S3 client) loads while the worker starts the first step, not before the run starts.
+    const { createLogStoreFromConfig } = await import('../workers/stores.js');
     view = new RunView(
       {
         runId,
