@@ -63,6 +63,8 @@ export interface ExtractSourceInput {
   archive: SourceArchive;
   /** Sub-path of /workspace ('' for /workspace itself). */
   path: string;
+  /** The job's `resources.disk`, when it creates the workspace (docs/runs.md, "Limits"). */
+  diskBytes?: number;
 }
 
 /** The holder name of a run's reference to its source archive. */
