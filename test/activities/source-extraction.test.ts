@@ -3,7 +3,7 @@
  * fresh local workspace gets the tree from the system tar, owned by the step user with 0644/0755 modes, a symlink
  * kept and `checkout.path` honoured; a workspace that already holds files (a retried attempt) is written entry by
  * entry instead, replacing what is there; `CONVEYOR_WORKSPACE_IO=archive` still goes through Docker's archive API;
- * jobs extracting the same archive at once fetch it from the store once; an archive with an unsafe entry writes
+ * jobs starting together on a worker fetch the archive from the store once; an archive with an unsafe entry writes
  * nothing; and no download is left in the scratch directory.
  */
 import assert from 'node:assert/strict';
@@ -23,7 +23,8 @@ import {
   type ExtractSourceInput,
 } from '../../activities/source/source-activities';
 import type { ArtifactStore } from '../../activities/store/store';
-import { formatDigest } from '../../activities/store/store';
+import { formatDigest, parseDigest } from '../../activities/store/store';
+import { SharedArchives } from '../../activities/artifacts/shared-content';
 import type { SourceArchive } from '../../pipeline/source';
 import { createWorkTree, git, scratchDir } from '../helpers/git';
 import { createTestStore, type TestStore } from '../helpers/stores';
@@ -133,9 +134,8 @@ describe('extractSource', () => {
     'src/app.js 644 1000:1000 console.log(1);',
   ];
 
-  it('extracts into a fresh local workspace with the system tar, as the step user, fetching the archive once for jobs that start together', async () => {
+  it('extracts into a fresh local workspace with the system tar, as the step user', async () => {
     const source = activities();
-    getContentCalls = 0;
     const results = await Promise.all(['tar-a', 'tar-b', 'tar-c'].map((job) => extract(source, archive, job)));
     assert.deepEqual(
       results.map((result) => [result.via, result.files]),
@@ -145,10 +145,26 @@ describe('extractSource', () => {
         ['tar', 3],
       ],
     );
-    assert.equal(getContentCalls, 1);
     for (const job of ['tar-a', 'tar-b', 'tar-c'])
       assert.deepEqual(await describeTree(await workspaceDir(job)), expected);
     assert.deepEqual(await readdir(subject.spoolDir).catch(() => []), []);
+  });
+
+  it('users that want the same archive at once share one download, removed after the last release', async () => {
+    getContentCalls = 0;
+    const shared = new SharedArchives(countingStore(subject.store), subject.spoolDir);
+    const digest = parseDigest(archive.digest);
+    const users = await Promise.all([1, 2, 3].map(() => shared.acquire(digest, archive.size, () => undefined)));
+    assert.equal(getContentCalls, 1);
+    assert.deepEqual(
+      users.map((user) => user.contents.files),
+      [3, 3, 3],
+    );
+    await users[0]!.release();
+    await users[1]!.release();
+    assert.equal((await readdir(subject.spoolDir)).length, 1);
+    await users[2]!.release();
+    assert.deepEqual(await readdir(subject.spoolDir), []);
   });
 
   it('puts the tree under checkout.path', async () => {
