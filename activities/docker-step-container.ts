@@ -3,7 +3,9 @@
  * an earlier attempt of the same activity left running (docs/architecture.md, "Crash adoption").
  */
 import type Docker from 'dockerode';
+import type { RegistryAuth } from '../config/registries';
 import { isDockerNotFound, wrapDockerError } from './docker-errors';
+import { notPulledError, pullImage } from './docker-image-pull';
 import { ensureWorkspace } from './docker-resources';
 import type { RunStepInput } from './docker-step-types';
 import { DockerUnavailableError, ImageNotFoundError } from './errors';
@@ -37,7 +39,7 @@ export async function startOrAdoptContainer(
   name: string,
   input: RunStepInput,
   step: ResolvedStep,
-  options: { retried: boolean; cluster?: string },
+  options: { retried: boolean; cluster?: string; registryAuth?: (image: string) => RegistryAuth | undefined },
 ): Promise<StepContainer> {
   let container = docker.getContainer(name);
   const existing = options.retried ? await inspectState(container) : undefined;
@@ -45,13 +47,21 @@ export async function startOrAdoptContainer(
     if (!existing.Running && neverStarted(existing)) await container.start().catch(ignoreAlreadyStarted);
     return { container, adoptedState: existing };
   }
+  // `always` pulls before every attempt; otherwise a missing image is found (and pulled) when creating the container.
+  const auth = () => options.registryAuth?.(step.image);
+  if (input.pullPolicy === 'always') await pullImage(docker, step.image, auth());
   if (input.prepareWorkspace) {
     const workspace = { runId: input.runId, job: input.job, jobAttempt: input.jobAttempt, cluster: options.cluster };
     await ensureWorkspace(docker, workspace, step.image).catch((error: unknown) => {
       throw wrapDockerError(error, `preparing the workspace of job '${input.job}'`);
     });
   }
-  container = await createStepContainer(docker, name, input, step, options.cluster);
+  container = await createStepContainer(docker, name, input, step, options.cluster).catch(async (error: unknown) => {
+    if (!(error instanceof ImageNotFoundError)) throw error;
+    if (input.pullPolicy === 'never') throw notPulledError(step.image);
+    await pullImage(docker, step.image, auth());
+    return createStepContainer(docker, name, input, step, options.cluster);
+  });
   await container.start().catch(ignoreAlreadyStarted);
   return { container };
 }
@@ -69,6 +79,8 @@ export async function prepareNextStep(
   cluster: string | undefined,
 ): Promise<void> {
   if (Object.values(next.environment).some((value) => secretReferences(value).length > 0)) return;
+  // `always` pulls when the step starts, so its container is created from the freshly pulled image then.
+  if (next.pullPolicy === 'always') return;
   try {
     const name = stepContainerName(next.runId, next.job, next.step, next.attempt, next.jobAttempt);
     const volume = workspaceVolumeName(next.runId, next.job, next.jobAttempt);

@@ -1,4 +1,5 @@
 /** The `runStep` activity's input and result: plain JSON that crosses Temporal (docs/architecture.md). */
+import type { PullPolicy } from './docker-image-pull';
 import type { ExitReason } from './exit-codes';
 
 /** One step attempt, fully resolved by the run workflow. */
@@ -26,6 +27,8 @@ export interface RunStepInput {
   resources: { memoryBytes: number; cpus: number };
   /** `none`, or the name of the run's isolated network. */
   networkMode: string;
+  /** When the image is pulled (docs/runs.md, "Images and registries"); absent means `if_not_present`. */
+  pullPolicy?: PullPolicy;
   /** Create the workspace volume first when it does not exist yet (the job's first step). */
   prepareWorkspace?: boolean;
   /** Remove the workspace volume when the step succeeds (the job's last step): saves the job a round trip. */

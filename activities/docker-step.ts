@@ -11,6 +11,7 @@
 import { Context } from '@temporalio/activity';
 import { hostname } from 'node:os';
 import type Docker from 'dockerode';
+import { registryAuthFor, type RegistriesSettings } from '../config/registries';
 import { wrapDockerError } from './docker-errors';
 import { removeCancelledStep, removeFinishedStep } from './docker-step-cleanup';
 import {
@@ -45,6 +46,8 @@ export interface DockerActivityDeps {
   heartbeatMs?: number;
   /** The owning cluster's label value, set on every container and volume (see `labels.cluster`). */
   cluster?: string;
+  /** Credentials for pulling from private registries (`registries:` in conveyor.config.yml; docs/runs.md). */
+  registries?: () => RegistriesSettings | undefined;
 }
 
 /** The longest line kept in a result's tail, in characters: the tail crosses Temporal. */
@@ -91,7 +94,11 @@ async function runStepInContainer(deps: DockerActivityDeps, input: RunStepInput,
       return { ...recorded, adopted: true };
     }
   }
-  const started = await startOrAdoptContainer(docker, name, input, step, { retried, cluster: deps.cluster });
+  const started = await startOrAdoptContainer(docker, name, input, step, {
+    retried,
+    cluster: deps.cluster,
+    registryAuth: (image) => registryAuthFor(deps.registries?.(), process.env, image),
+  });
   // Created while this step runs; awaited before the result, so the next activity finds it whole.
   const secrets = deps.secrets ?? createStaticSecretStore({});
   const preparing = input.next

@@ -22,8 +22,11 @@ export abstract class ConveyorError extends Error {
 /** The step's image is not present on the Docker host; retrying cannot help. */
 export class ImageNotFoundError extends ConveyorError {
   readonly retryable = false;
-  constructor(readonly image: string) {
-    super(`image '${image}' is not available on this Docker host (build it locally or docker pull it)`, { image });
+  constructor(
+    readonly image: string,
+    why = 'is not available on this Docker host (build it locally or docker pull it)',
+  ) {
+    super(`image '${image}' ${why}`, { image });
   }
 }
 
@@ -49,4 +52,14 @@ export function toApplicationFailure(error: unknown): unknown {
     });
   }
   return error;
+}
+
+/** The registry refused the worker's credentials (or asked for some it does not have); retrying cannot help. */
+export class RegistryAuthError extends ConveyorError {
+  readonly retryable = false;
+}
+
+/** Pulling an image kept failing on transient errors (registry down, network) after every attempt. */
+export class ImagePullError extends ConveyorError {
+  readonly retryable = false;
 }

@@ -13,6 +13,9 @@
  * 5. A no-pause canary of 5 steps end to end, against starting the containers it needs (canary and the new stable
  *    release) straight with dockerode and waiting until they answer.
  *
+ * Figures 3 and 4 come with where their milliseconds went (bench/deploy-timeline.ts): the deployment workflow's
+ * history between the start and the router serving the new table — workflow task, activity dispatch, activity work.
+ *
  * Needs the embedded stack (`conveyor dev up`). Run: `npx tsx bench/deploy.ts [rounds] [latency|weight|rollback]`
  * (the last: stop after that figure). Removes every service
  * container, router and network it created, even when it fails.
@@ -38,6 +41,7 @@ import {
   waitForStatus,
 } from '../test/helpers/deployments';
 import { closeTestEnvironment, docker, testEnvironment, uniqueTaskQueue, withWorkers } from '../test/helpers/temporal';
+import { describePaths, moments, path as timeline, type Moment } from './deploy-timeline';
 
 const execFileAsync = promisify(execFile);
 const rounds = Number(process.argv[2] ?? 3);
@@ -208,22 +212,34 @@ async function main(): Promise<void> {
       await until(adminPort, (table) => table.canary.weight === weights[0]);
       await waitForStatus(client, service, environment, (s) => s.step?.kind === 'pause', 'the first pause');
       const changes: number[] = [];
+      const windows: Array<[number, number]> = [];
+      const weightRun = (await handle.describe()).runId;
       for (const weight of weights.slice(1)) {
         const start = performance.now();
         await handle.executeUpdate(promoteUpdate, { args: [{ user: 'bench' }] });
-        changes.push((await until(adminPort, (table) => table.canary.weight === weight)) - start);
+        const confirmed = await until(adminPort, (table) => table.canary.weight === weight);
+        changes.push(confirmed - start);
+        windows.push([performance.timeOrigin + start, performance.timeOrigin + confirmed]);
         await waitForStatus(client, service, environment, (s) => s.step?.kind === 'pause', 'the next pause');
       }
+      const weightMoments = await moments(client, handle.workflowId, weightRun);
+      // The router's own confirmation races the bench's poll of it; only the bench's is on every round's path.
+      const confirmations = weightMoments.filter((moment) => !moment.label.startsWith('router serves'));
+      const weightPaths = windows.map(([from, to]) =>
+        timeline(confirmations, from, to, 'promote sent', 'bench sees the weight (GET /routes)'),
+      );
       await handle.executeUpdate(promoteUpdate, { args: [{ user: 'bench', full: true }] });
       await waitForStatus(client, service, environment, (s) => s.state === 'complete', 'v2 live', 300_000);
       console.log(
         `weight change end to end: ${median(changes).toFixed(0)} ms median of ${changes.length} (target ≤ 200 ms)`,
       );
+      for (const line of describePaths(weightPaths)) console.log(line);
 
       if (stopAfter === 'weight') return;
 
       // 4: rollback time, failing measurement → router serving only stable.
       const rollbacks: number[] = [];
+      const rollbackPaths: Moment[][] = [];
       for (let round = 0; round < rounds; round += 1) {
         let stopped = false;
         const traffic = (async () => {
@@ -243,6 +259,7 @@ async function main(): Promise<void> {
         );
         revisions += 1;
         await until(adminPort, (table) => table.canary.weight > 0 && table.canary.backends.length > 0);
+        const rolloutRun = (await handle.describe()).runId;
         const confirmed = await until(
           adminPort,
           (table) => table.canary.weight === 0 || table.canary.backends.length === 0,
@@ -260,10 +277,15 @@ async function main(): Promise<void> {
         const failing = done.lastRollback?.evidence?.measurement?.at;
         if (!failing) throw new Error(`no failing measurement: ${JSON.stringify(done.lastRollback)}`);
         rollbacks.push(confirmedAt - Date.parse(failing));
+        const events = await moments(client, handle.workflowId, rolloutRun);
+        rollbackPaths.push(
+          timeline(events, Date.parse(failing), confirmedAt, 'failing measurement (at)', 'bench sees 100 % stable'),
+        );
       }
       console.log(
         `rollback time: ${median(rollbacks).toFixed(0)} ms median from the failing measurement to 100 % stable in the router (${rollbacks.map((v) => v.toFixed(0)).join(', ')}; target ≤ 1 s)`,
       );
+      for (const line of describePaths(rollbackPaths)) console.log(line);
 
       if (stopAfter === 'rollback') return;
 

@@ -16,8 +16,10 @@ import type { ConveyorConfig } from '../workers/config';
 import {
   incidentQuery,
   investigateSignal,
+  remediationUpdate,
   resolveUpdate,
   type IncidentView,
+  type RemediationDecision,
   type Resolution,
 } from '../workflows/investigation-messages';
 import { runFailureSignal } from '../workflows/run-failure';
@@ -132,6 +134,51 @@ export async function resolveIncident(
     }
     throw error;
   }
+}
+
+/** What a remediation decision did: the action decided on, and by whom. */
+export interface RemediationOutcome {
+  id: string;
+  decision: 'approved' | 'rejected';
+  cause: string;
+  action: string;
+  by: string;
+  reason?: string;
+}
+
+/**
+ * Approves or rejects an incident's remediation waiting for approval (policy `approve`; docs/investigations.md,
+ * "Remediation"). Refused, with the reason, when nothing is waiting: not investigated yet, another policy, already
+ * decided, or resolved.
+ */
+export async function decideRemediation(
+  client: Client,
+  incidentId: string,
+  decision: RemediationDecision,
+): Promise<RemediationOutcome> {
+  const view = await fetchIncident(client, incidentId);
+  const refused = (why: string) =>
+    new CliError(
+      `cannot decide the remediation of ${incidentId}: ${why} (see 'conveyor incidents show ${incidentId}')`,
+    );
+  if (view.status === 'resolved') throw refused(`the incident is resolved`);
+  const pending = view.pendingRemediation;
+  try {
+    await client.workflow.getHandle(incidentId).executeUpdate(remediationUpdate, { args: [decision] });
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError) {
+      throw refused((error.cause as Error | undefined)?.message ?? error.message);
+    }
+    throw error;
+  }
+  return {
+    id: incidentId,
+    decision: decision.approve ? 'approved' : 'rejected',
+    cause: pending?.cause ?? view.rootCause?.cause ?? 'unknown',
+    action: pending?.action ?? 'unknown',
+    by: decision.by,
+    ...(decision.comment !== undefined && { reason: decision.comment }),
+  };
 }
 
 /** Incidents from the index, newest first. */

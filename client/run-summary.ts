@@ -33,6 +33,7 @@ function describeJobFailure(job: JobState): string {
     case 'artifact_corrupted':
     case 'artifact_unsafe':
     case 'store_full':
+    case 'image_build_failed':
       return `failed (${job.reason}): ${job.message ?? 'see conveyor status'}`;
     default:
       return `exited with code ${job.exitCode}`;

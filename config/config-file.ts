@@ -16,6 +16,7 @@ import { readYaml } from '../pipeline/yaml-source';
 import { artifactsConfigSchema, retentionPoliciesConfigSchema } from './artifacts-config';
 import { accessSchema } from './access';
 import { providersSchema } from './providers';
+import { registriesSchema } from './registries';
 import { investigationsSchema } from './investigations';
 import { slackSchema } from './slack';
 import { temporalSectionSchema } from './temporal-connection';
@@ -38,6 +39,7 @@ export const configFileSchema = z
     temporal: temporalSectionSchema.optional(),
     providers: providersSchema.optional(),
     investigations: investigationsSchema.optional(),
+    registries: registriesSchema.optional(),
   })
   .meta({ title: 'Conveyor configuration', description: 'conveyor.config.yml' });
 

@@ -225,8 +225,15 @@ export const deploySchema = z
     image: image().optional().meta({ description: 'The image to run (or build one with build_image).' }),
     build_image: z
       .strictObject({
-        context: z.string().min(1).meta({ description: 'A directory of the job workspace, or an artifact name.' }),
-        dockerfile: z.string().min(1).optional().meta({ default: 'Dockerfile' }),
+        context: z
+          .string()
+          .min(1)
+          .meta({ description: 'The artifact, of a job this one needs, that is the build context.' }),
+        dockerfile: z
+          .string()
+          .min(1)
+          .optional()
+          .meta({ default: 'Dockerfile', description: "The Dockerfile's path inside the artifact." }),
         tag: image().meta({ description: 'The tag given to the built image.' }),
       })
       .optional(),

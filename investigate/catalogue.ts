@@ -38,6 +38,9 @@ export const runCauses: readonly CauseModule[] = [
   scriptError,
 ];
 
+/** Every log pattern of the run causes: the frame's one log scan searches for all of them (investigate/log-scan.ts). */
+export const runLogPatterns: readonly string[] = [...new Set(runCauses.flatMap((module) => module.logPatterns ?? []))];
+
 /** Every cause of every kind of incident. */
 const allCauses: readonly CauseModule[] = [...runCauses, ...deploymentCauses, ...alertCauses];
 

@@ -7,7 +7,37 @@
 import type { CheckOutcome, FailureFrame, QuotedLine } from './incident';
 
 /** The data sources a check may read (INC-041). */
-export type DataSource = 'exit' | 'logs' | 'definition' | 'variables' | 'artifacts' | 'image' | 'history';
+export type DataSource =
+  | 'exit'
+  | 'logs'
+  | 'definition'
+  | 'variables'
+  | 'artifacts'
+  /** The input artifacts re-hashed in the artifact store. */
+  | 'store'
+  | 'image'
+  | 'history';
+
+/** One input artifact of the failing job, re-hashed in the store by the check. */
+export interface ArtifactProbe {
+  /** The producing job and the artifact's name. */
+  job: string;
+  name: string;
+  /** The digest the producer recorded (`sha256:…`). */
+  expected: string;
+  status: 'valid' | 'corrupted' | 'missing';
+  /** What the stored bytes hash to now (`sha256:…`), when they are there. */
+  actual?: string;
+  size?: number;
+}
+
+/** An artifact probe as evidence: `artifact 'app' of job 'build': expected sha256:…, the stored bytes hash to …`. */
+export function describeArtifactProbe(probe: ArtifactProbe): string {
+  const named = `artifact '${probe.name}' of job '${probe.job}'`;
+  if (probe.status === 'missing') return `${named}: ${probe.expected} is not in the store`;
+  if (probe.status === 'valid') return `${named}: intact, re-hashed to ${probe.expected} (${probe.size} bytes)`;
+  return `${named}: expected ${probe.expected}, the stored bytes hash to ${probe.actual} (${probe.size} bytes)`;
+}
 
 /** What the check activity gathered for one cause beyond the frame. */
 export interface Probes {
@@ -15,6 +45,8 @@ export interface Probes {
   logMatches: QuotedLine[];
   /** How many lines the search read (the whole of the failing step's output). */
   linesSearched: number;
+  /** The failing job's input artifacts re-hashed in the store (causes that declare `store`). */
+  artifacts?: ArtifactProbe[];
   /** The failing step's image, as inspected on the Docker host (causes that declare `image`). */
   image?: { name: string; present: boolean; id?: string };
 }
@@ -47,9 +79,10 @@ export interface CauseModule {
   action: RemediationAction;
 }
 
-/** Quotes a log line for evidence: `job/step#attempt stderr: line`. */
+/** Quotes a log line for evidence: `job/step#attempt:lineNumber stderr: line` (`:lineNumber` when known). */
 export function quote(line: QuotedLine): string {
-  return `${line.job}/${line.step}#${line.attempt} ${line.stream}: ${line.line}`;
+  const at = line.lineNumber !== undefined ? `:${line.lineNumber}` : '';
+  return `${line.job}/${line.step}#${line.attempt}${at} ${line.stream}: ${line.line}`;
 }
 
 /** A pass with evidence. */

@@ -53,9 +53,3 @@ export function hypothesise(
       evidence: [],
     }));
 }
-
-/** Whether `line` matches any of `patterns` (sources, case-insensitive); the search activity streams lines here. */
-export function compilePatterns(patterns: readonly string[]): (line: string) => boolean {
-  const compiled = patterns.map((source) => new RegExp(source, 'i'));
-  return (line) => compiled.some((pattern) => pattern.test(line));
-}

@@ -4,6 +4,7 @@
  * throughout: these objects cross Temporal as workflow and activity inputs and results, and are stored as evidence.
  */
 import type { DeploymentFacts } from './deployment';
+import type { LogScanResult } from './log-scan';
 
 /** What an incident is about. */
 export type SubjectKind = 'run' | 'deployment' | 'alert';
@@ -55,6 +56,8 @@ export interface QuotedLine {
   step: string;
   attempt: number;
   line: string;
+  /** Its 1-based line number within its attempt's output, when the log scan counted it (investigate/log-scan.ts). */
+  lineNumber?: number;
 }
 
 /** Something that differs between the failing run and the last successful run of the same pipeline. */
@@ -102,6 +105,11 @@ export interface FailureFrame {
   otherFailedJobs: string[];
   /** The last lines of the failing step's output (secrets already masked by the step). */
   logExcerpt: QuotedLine[];
+  /**
+   * The one pass over the failing step's whole output that every check reads (investigate/log-scan.ts), without
+   * its tail (that is `logExcerpt`). Absent in frames recorded before it existed: their checks search the log.
+   */
+  logScan?: Omit<LogScanResult, 'tail'>;
   /** Timeline of the run: job and step starts, retries and ends. */
   timeline: TimelineEntry[];
   /** The last successful run of the same pipeline, if there is one. */

@@ -12,6 +12,7 @@ export const diagnosticCodes = [
   'invalid_name',
   'duplicate_name',
   'unknown_dependency',
+  'unknown_artifact',
   'dependency_cycle',
   'undefined_variable',
   'variable_syntax',

@@ -2,12 +2,13 @@ import { checkExpression } from './expression';
 import { conditionContextNames } from './expression-context';
 import type { DiagnosticCollector } from './diagnostics';
 import { checkJob } from './job-checks';
+import { simpleJobInput } from './job-fast-check';
 import { expandMatrix, expandedJobName, misspeltMatrixKeys, type MatrixCombination } from './matrix';
 import type { MatrixStrategyModel } from './model';
 import type { PathSegment } from './path';
 import { jobSchema, matrixSchema, type JobInput } from './schema';
 import { reportSchemaIssues } from './schema-issues';
-import { createScope } from './scope';
+import { createScope, type Scope } from './scope';
 import { environmentValues, substituteEnvironment, substituteTree, type ProblemReporter } from './substitute';
 
 /** One expansion of a job, schema-valid, with its variables resolved. */
@@ -144,7 +145,12 @@ function expandInstance(
       substituted[key] = substituteEnvironment(value, [...path, key], scope, scope.layerIndex.job ?? 0, report);
     } else if (key === 'steps' && Array.isArray(value)) {
       substituted[key] = value.map((step, index) =>
-        substituteStep(step, [...path, 'steps', index], context, system, jobEnvironment, matrix, report),
+        substituteStep(
+          step,
+          [...path, 'steps', index],
+          { context, system, jobEnvironment, jobScope: scope, matrix },
+          report,
+        ),
       );
     } else {
       substituted[key] = notSubstituted.has(key) ? value : substituteTree(value, [...path, key], scope, report);
@@ -170,7 +176,10 @@ function expandInstance(
     report,
   );
 
-  const parsed = jobSchema.safeParse(substituted);
+  // Common jobs skip the schema's parser (same output, pipeline/job-fast-check.ts); the rest, and every error, go
+  // through it.
+  const simple = simpleJobInput(substituted);
+  const parsed = simple ? ({ success: true, data: simple } as const) : jobSchema.safeParse(substituted);
   if (!parsed.success) {
     reportSchemaIssues(parsed.error.issues, { prefix: path, input: substituted, schema: jobSchema }, collector);
   }
@@ -182,24 +191,46 @@ function expandInstance(
 function substituteStep(
   step: unknown,
   path: PathSegment[],
-  context: ExpansionContext,
-  jobSystem: Record<string, string>,
-  jobEnvironment: Record<string, string>,
-  matrix: MatrixCombination | undefined,
+  job: {
+    context: ExpansionContext;
+    system: Record<string, string>;
+    jobEnvironment: Record<string, string>;
+    jobScope: Scope;
+    matrix: MatrixCombination | undefined;
+  },
   report: ProblemReporter,
 ): unknown {
   if (typeof step !== 'object' || step === null || Array.isArray(step)) return step;
   const raw = step as Record<string, unknown>;
-  const system = typeof raw.name === 'string' ? { ...jobSystem, CONVEYOR_STEP: raw.name } : jobSystem;
+  // A step's scope adds only its environment and CONVEYOR_STEP to its job's. A step without an environment whose
+  // text names neither (nor evaluates `${{ }}`, which sees the whole environment) resolves the same in the job's
+  // scope, whose resolved variables are already cached: a large pipeline is mostly such steps. Any problem is
+  // looked at again in the step's own scope, so messages (e.g. the names a did-you-mean offers) stay the same.
+  if (raw.environment === undefined && !mentionsStepScope(raw)) {
+    let problems = false;
+    const substituted = substituteTree(step, path, job.jobScope, () => (problems = true));
+    if (!problems) return substituted;
+  }
+  const system = typeof raw.name === 'string' ? { ...job.system, CONVEYOR_STEP: raw.name } : job.system;
   const scope = createScope({
-    runtime: context.runtime,
+    runtime: job.context.runtime,
     system,
-    global: context.globalEnvironment,
-    job: jobEnvironment,
+    global: job.context.globalEnvironment,
+    job: job.jobEnvironment,
     step: environmentValues(raw.environment),
-    matrix,
+    matrix: job.matrix,
   });
   return substituteTree(step, path, scope, report, scope.layerIndex.step ?? 0);
+}
+
+/** Whether any string in a value could read what only a step's own scope has: CONVEYOR_STEP, or `${{ }}`. */
+function mentionsStepScope(value: unknown): boolean {
+  if (typeof value === 'string')
+    return value.includes('$') && (value.includes('${{') || value.includes('CONVEYOR_STEP'));
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(mentionsStepScope);
+  for (const key of Object.keys(value)) if (mentionsStepScope((value as Record<string, unknown>)[key])) return true;
+  return false;
 }
 
 function readDependencies(

@@ -92,7 +92,9 @@ function buildJob(
       if (artifact.optional) model.optional = true;
       return model;
     }),
-    steps: (input.steps ?? []).map((step) => buildStep(step, input.image ?? context.defaultImage, context)),
+    steps: (input.steps ?? []).map((step) =>
+      buildStep(step, input.image ?? context.defaultImage, context, input.pull_policy),
+    ),
   };
   if (instance.condition !== undefined) job.if = instance.condition;
   if (instance.matrix) job.matrix = { ...instance.matrix };
@@ -131,12 +133,15 @@ function buildStep(
   step: StepInput,
   image: string,
   context: { header: PipelineHeaderInput; runtime: Readonly<Record<string, string>> },
+  jobPullPolicy?: StepModel['pullPolicy'],
 ): StepModel {
   const directory = normaliseWorkingDirectory(step.working_directory ?? limits.workingDirectory);
+  const pullPolicy = step.pull_policy ?? jobPullPolicy;
   return {
     name: step.name,
     script: step.script,
     image: step.image ?? image,
+    ...(pullPolicy && pullPolicy !== 'if_not_present' ? { pullPolicy } : {}),
     environment: withRuntimeOverrides(step.environment ?? {}, context.runtime),
     workingDirectory: 'path' in directory ? directory.path : limits.workingDirectory,
     timeoutSeconds: step.timeout ?? limits.stepTimeout.default,

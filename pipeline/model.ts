@@ -37,6 +37,8 @@ export interface StepModel {
   script: string[];
   /** Image reference, e.g. `conveyor/node:20`. */
   image: string;
+  /** When the image is pulled; absent means `if_not_present` (docs/runs.md, "Images and registries"). */
+  pullPolicy?: 'if_not_present' | 'always' | 'never';
   /** Step-level environment (highest precedence below runtime variables). */
   environment: Record<string, string>;
   /** Working directory inside the container. Default `/workspace`. */

@@ -1,3 +1,4 @@
+import { checkBuildImages } from './build-image-checks';
 import { checkDependencies } from './dependency-checks';
 import { DiagnosticCollector } from './diagnostics';
 import { checkImage } from './job-checks';
@@ -158,6 +159,7 @@ function parse(source: string, options: ParseOptions): ParseResult {
       declarations.push(expandJob(name, job, context));
     }
     checkDependencies(declarations, collector);
+    checkBuildImages(jobs as Record<string, unknown>, collector);
   }
 
   if (collector.errorCount > 0 || !parsedHeader.success) return invalid(collector);

@@ -24,6 +24,15 @@ export function poolTaskQueue(taskQueue: string, pool: string | undefined): stri
   return !pool || pool === defaultPool ? `${taskQueue}-docker` : `${taskQueue}-docker.${pool}`;
 }
 
+/**
+ * The Docker task queue of one Docker engine within a pool: `<pool queue>@<engine>`. Every worker of the pool that
+ * uses that engine polls it too; a job's work after its first container activity goes there, so all its steps run
+ * on the engine that holds its workspace volume (docs/operations.md, "A job stays on its Docker engine").
+ */
+export function engineTaskQueue(poolQueue: string, engineId: string): string {
+  return `${poolQueue}@${engineId.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+}
+
 /** The pools a worker serves, from `CONVEYOR_POOLS` (comma-separated); throws one line on a bad name. */
 export function parsePoolList(value: string | undefined): string[] {
   if (value === undefined || value.trim() === '') return [defaultPool];

@@ -66,12 +66,19 @@ const scriptSchema = z
   })
   .meta({ description: 'Shell commands run in order with `sh -e`: a list, or one (multi-line) string.' });
 
+/** When a step's image is pulled (docs/runs.md, "Images and registries"). */
+const pullPolicySchema = z.enum(['if_not_present', 'always', 'never']).meta({
+  description: 'Pull the image when it is not on the Docker host, before every step, or never.',
+  default: 'if_not_present',
+});
+
 /** One step: one container running a script. */
 export const stepSchema = z
   .strictObject({
     name: z.string().min(1).max(100).meta({ description: 'Step name, unique within the job.' }),
     script: scriptSchema,
     image: z.string().optional().meta({ description: 'Container image; default the job image, else ubuntu:20.04.' }),
+    pull_policy: pullPolicySchema.optional(),
     environment: environmentSchema.optional(),
     working_directory: z.string().optional().meta({
       description: 'Directory the script runs in; relative paths are under /workspace.',
@@ -181,6 +188,7 @@ export const jobSchema = z
     depends_on: dependencyListSchema.optional(),
     needs: dependencyListSchema.optional().meta({ description: 'Alias of depends_on.' }),
     image: z.string().optional().meta({ description: 'Default image for the job’s steps.' }),
+    pull_policy: pullPolicySchema.optional(),
     environment: environmentSchema.optional(),
     timeout: durationSchema(limits.jobTimeout, "a job's timeout").optional(),
     retry_count: z

@@ -27,6 +27,8 @@ export const runTimeSystemVariables = [
   'CONVEYOR_COMMIT_AUTHOR',
 ] as const;
 
+const runTimeSystemVariableSet: ReadonlySet<string> = new Set(runTimeSystemVariables);
+
 /** Everything a scope is built from. */
 export interface ScopeInput {
   runtime: Readonly<Record<string, string>>;
@@ -55,7 +57,10 @@ export function createScope(input: ScopeInput): Scope {
   if (input.job) layerIndex.job = layers.push({ source: 'job', values: input.job, literal: false }) - 1;
   layerIndex.global = layers.push({ source: 'global', values: input.global, literal: false }) - 1;
   layers.push({ source: 'system', values: input.system, literal: true });
-  const deferred = new Set<string>(runTimeSystemVariables.filter((name) => !(name in input.system)));
+  // Names known only when the run starts, unless the caller supplied them: tested on a miss, never enumerated,
+  // so no set is built per scope (a large pipeline makes thousands of scopes).
+  const system = input.system;
+  const deferred = { has: (name: string): boolean => runTimeSystemVariableSet.has(name) && !(name in system) };
 
   let environment: Record<string, string> | undefined;
   const resolver: VariableResolver = new VariableResolver({

@@ -91,17 +91,17 @@ function substituteString(text: string, path: PathSegment[], scope: Scope, repor
 export function environmentValues(raw: unknown): Record<string, string> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return {};
   const values: Record<string, string> = {};
-  for (const [name, value] of Object.entries(raw)) {
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-      Object.defineProperty(values, name, {
-        value: String(value),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else if (value === null) {
-      Object.defineProperty(values, name, { value: '', enumerable: true, writable: true, configurable: true });
-    }
+  for (const name of Object.keys(raw)) {
+    const value: unknown = (raw as Record<string, unknown>)[name];
+    let text: string;
+    if (typeof value === 'string') text = value;
+    else if (typeof value === 'number' || typeof value === 'boolean') text = String(value);
+    else if (value === null) text = '';
+    else continue;
+    // An own property even for `__proto__` (an assignment would set the prototype instead).
+    if (name === '__proto__')
+      Object.defineProperty(values, name, { value: text, enumerable: true, writable: true, configurable: true });
+    else values[name] = text;
   }
   return values;
 }

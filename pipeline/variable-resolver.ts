@@ -31,7 +31,7 @@ export interface ResolveOptions {
   /** Variable sources, highest precedence first. */
   layers: readonly VariableLayer[];
   /** Names known only when the run starts (e.g. CONVEYOR_RUN_ID): kept as references when no layer has them. */
-  deferred?: ReadonlySet<string>;
+  deferred?: { has(name: string): boolean };
   /** Matrix values for `${matrix.x}`. */
   matrix?: Readonly<Record<string, string | number | boolean>>;
   /** Evaluates a `${{ }}`; when absent, expressions are kept as written. */

@@ -15,6 +15,11 @@ export interface WorkerCapacity {
   maxConcurrentSteps: number;
   /** Concurrent workflow tasks. */
   maxConcurrentWorkflowTasks: number;
+  /**
+   * The Docker engine's identity in task queue names (`CONVEYOR_ENGINE_ID`; default the engine's own ID from
+   * `docker info`). Set it only where engines share an ID, such as hosts cloned from one disk image.
+   */
+  engineId?: string;
 }
 
 /**
@@ -30,8 +35,10 @@ export function workerCapacity(env: {
   CONVEYOR_POOLS?: string;
   CONVEYOR_MAX_CONCURRENT_STEPS?: number;
   CONVEYOR_MAX_CONCURRENT_WORKFLOW_TASKS?: number;
+  CONVEYOR_ENGINE_ID?: string;
 }): WorkerCapacity {
   return {
+    ...(env.CONVEYOR_ENGINE_ID ? { engineId: env.CONVEYOR_ENGINE_ID } : {}),
     pools: parsePoolList(env.CONVEYOR_POOLS),
     maxConcurrentSteps: env.CONVEYOR_MAX_CONCURRENT_STEPS ?? defaultMaxConcurrentSteps(),
     maxConcurrentWorkflowTasks: env.CONVEYOR_MAX_CONCURRENT_WORKFLOW_TASKS ?? 40,

@@ -36,6 +36,11 @@ const envSchema = z.object({
   CONVEYOR_POOLS: z.string().optional(),
   CONVEYOR_MAX_CONCURRENT_STEPS: z.coerce.number().int().min(1).max(10_000).optional(),
   CONVEYOR_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
+  CONVEYOR_ENGINE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+    .max(100)
+    .optional(),
 });
 
 /** The resolved configuration of one Conveyor process. */

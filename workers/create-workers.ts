@@ -11,12 +11,14 @@ import { createDeploymentActivities } from '../activities/deployment';
 import { createDeployJobActivities } from '../activities/deploy-job';
 import { approvalGroups } from '../config/approval-groups';
 import { createArtifactActivities } from '../activities/artifacts/activities';
+import { createImageBuildActivities } from '../activities/image-build';
 import { createRetentionActivities } from '../activities/artifacts/retention';
 import { createInvestigationActivities } from '../activities/investigation/activities';
 import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
 import type { ArtifactStore } from '../activities/store/store';
 import { createSlackActivities } from '../activities/slack-notify';
+import type { RegistriesSettings } from '../config/registries';
 import type { SlackSettings } from '../config/slack';
 import { artifactSettings, type ArtifactSettings } from '../config/artifacts-config';
 import { tmpdir } from 'node:os';
@@ -30,7 +32,7 @@ import { temporalConnectionOptions } from '../config/temporal-connection';
 import { loadConfig } from './config';
 import { createStoreFromConfig, scratchDir } from './stores';
 import type { WorkerCapacity } from './capacity';
-import { poolTaskQueue } from '../pipeline/runner-pool';
+import { engineTaskQueue, poolTaskQueue } from '../pipeline/runner-pool';
 
 /** What the workers need: a server connection and the real clients activities are wired to. */
 export interface ConveyorWorkerDeps {
@@ -67,6 +69,8 @@ export interface ConveyorWorkerDeps {
   scratchDir?: string;
   /** Quota, compression and retention policies (default: from conveyor.config.yml). */
   artifactSettings?: ArtifactSettings;
+  /** The `registries:` section: credentials for pulling step images (default: conveyor.config.yml's). */
+  registries?: () => RegistriesSettings | undefined;
   /** The `slack:` section gate messages use (default: conveyor.config.yml's, re-read per message). */
   slack?: () => SlackSettings | undefined;
   /**
@@ -122,6 +126,7 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
       secrets: deps.secrets,
       heartbeatMs: deps.heartbeatMs,
       cluster: deps.cluster,
+      registries: deps.registries ?? (() => config.file.registries),
     }),
     ...createDockerResourceActivities({ docker: deps.docker, cluster: deps.cluster }),
     ...createSourceActivities({
@@ -151,25 +156,40 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
       compression: settings.compression,
       heartbeatMs: deps.heartbeatMs,
     }),
+    // A deploy job's build_image (docs/deployments.md#building-the-image): heavy, so beside the steps.
+    ...createImageBuildActivities({
+      store,
+      docker: deps.docker,
+      spoolDir: deps.scratchDir ?? scratchDir(config),
+      heartbeatMs: deps.heartbeatMs,
+    }),
     // Checks inspect images on this host; the rest are here too so a Docker host can serve a whole investigation.
     ...investigations,
   };
-  // One activity worker per runner pool served (docs/operations.md, "Runner pools"), each with its own slots.
-  const dockerWorkers = capacity.pools.map((pool) => dockerPoolWorker(deps, pool, dockerActivities, capacity));
+  // One activity worker per runner pool served (docs/operations.md, "Runner pools"), each with its own slots, and
+  // one on the pool's queue of this Docker engine, where the jobs it started continue ("A job stays on its Docker
+  // engine").
+  const engineId = capacity.engineId ?? (await deps.docker.info()).ID;
+  const dockerWorkers = capacity.pools.flatMap((pool) => {
+    const poolQueue = poolTaskQueue(deps.taskQueue, pool);
+    const engineQueue = engineTaskQueue(poolQueue, engineId);
+    const activities = { ...dockerActivities, claimJobHost: () => Promise.resolve({ queue: engineQueue }) };
+    return [poolQueue, engineQueue].map((queue) => dockerPoolWorker(deps, queue, activities, capacity));
+  });
   return [workflowWorker, ...(await Promise.all(dockerWorkers))];
 }
 
-/** The worker of one pool's Docker task queue. */
+/** The worker of one of a pool's Docker task queues. */
 function dockerPoolWorker(
   deps: ConveyorWorkerDeps,
-  pool: string,
+  taskQueue: string,
   activities: object,
   capacity: WorkerCapacity,
 ): Promise<Worker> {
   return Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
-    taskQueue: poolTaskQueue(deps.taskQueue, pool),
+    taskQueue,
     activities,
     // Container steps are mostly waiting; the limit protects the Docker engine, not the CPU. At capacity the
     // worker stops polling and the pool's other workers take the work.

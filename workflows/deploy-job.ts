@@ -20,6 +20,7 @@ import { deploymentWorkflowId } from '../deploy/names';
 import type { Evidence } from '../deploy/rollout-machine';
 import { startDeadline } from './deadline';
 import { artifactHooks, verifyDeployInputs } from './job-artifacts';
+import { buildDeployImage } from './deploy-image-build';
 import { rolloutFinishedSignal, type RolloutResult } from './deployment-messages';
 import type { JobInput } from './job-runner';
 import type { JobState } from './pipeline-run-messages';
@@ -63,7 +64,7 @@ export function describeEvidence(evidence: Evidence | undefined): string {
 /** Runs a deploy job to a final state; throws only when the job is cancelled (like runJob). */
 export async function runDeployJob(input: JobInput, state: JobState): Promise<void> {
   const { job, runId } = input;
-  const spec = job.deploy!;
+  let spec = job.deploy!;
   const id = `${runId}/${job.name}`;
   Object.assign(state, { status: 'running', attempts: 1, startedAt: new Date().toISOString(), steps: [] });
   state.deployment = {
@@ -77,6 +78,15 @@ export async function runDeployJob(input: JobInput, state: JobState): Promise<vo
   if (artifactHooks.downloads(input) && !(await verifyDeployInputs(input, state))) {
     state.finishedAt = new Date().toISOString();
     return;
+  }
+  // `build_image:` builds the image from a verified input artifact; the rollout deploys that image by id.
+  if (spec.buildImage) {
+    const built = await buildDeployImage(input, spec, state);
+    if (!built) {
+      state.finishedAt = new Date().toISOString();
+      return;
+    }
+    spec = built;
   }
   listen();
   const deadline = startDeadline(job.timeoutSeconds);

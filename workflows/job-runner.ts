@@ -216,6 +216,7 @@ function runStepInput(
     attempt,
     jobAttempt,
     image: step.image,
+    ...(step.pullPolicy ? { pullPolicy: step.pullPolicy } : {}),
     script: step.script,
     // Precedence (DESIGN.md §4): global_env < job environment < step environment.
     environment: { ...input.globalEnv, ...job.environment, ...step.environment },
@@ -258,6 +259,9 @@ function describeActivityFailure(error: unknown): { reason: ExitReason; message:
   if (cause instanceof ApplicationFailure && cause.type === 'ImageNotFoundError') {
     return { reason: 'image_not_found', message: cause.message };
   }
+  // Registries that kept failing are infrastructure; refused credentials are the configuration's (docs/runs.md).
+  if (cause instanceof ApplicationFailure && cause.type === 'ImagePullError')
+    return { reason: 'infrastructure', message: cause.message };
   if (cause instanceof ApplicationFailure && cause.nonRetryable)
     return { reason: 'configuration', message: cause.message };
   const message = cause instanceof Error ? cause.message : String(cause);

@@ -73,7 +73,9 @@ export type JobReason =
   /** An input archive holds an entry that must not be extracted (or an output one that must not be packed). */
   | 'artifact_unsafe'
   /** The artifact store is at its critical level and refuses new content. */
-  | 'store_full';
+  | 'store_full'
+  /** A deploy job's `build_image` failed: no Dockerfile, a base image not on the engine, or a failing build. */
+  | 'image_build_failed';
 
 /** One step of a job, as the run sees it. */
 export interface StepState {
@@ -130,6 +132,16 @@ export interface JobDeployment {
   position?: number;
   outcome?: RolloutOutcome;
   evidence?: Evidence;
+  /** The image `build_image` built and the rollout deployed (docs/deployments.md#building-the-image). */
+  image?: BuiltImage;
+}
+
+/** An image a deploy job built from an artifact: its id, the tag pinned to it, and the context's digest. */
+export interface BuiltImage {
+  id: string;
+  tag: string;
+  /** The artifact the build context came from, and its digest. */
+  context: { name: string; producer: string; digest: string };
 }
 
 /** The overall outcome of a run. */

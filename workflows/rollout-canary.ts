@@ -4,6 +4,7 @@
  * it at full `replicas`, sends it all traffic as the new stable and removes the old. A rollback sends all traffic to
  * stable first — one route change — and only then drains and removes the canary.
  */
+import { patched } from '@temporalio/workflow';
 import type { RolloutStep } from '../deploy/rollout-plan';
 import {
   allTo,
@@ -14,6 +15,9 @@ import {
   type StepResult,
   type StrategyRuntime,
 } from './rollout-context';
+
+/** Canary rollbacks recorded before routes went first replay without it (STYLE.md 11). */
+const routesFirstPatch = 'canary-rollback-routes-first';
 
 /** The canary strategy's steps and rollback. */
 export function canaryRuntime(ops: RolloutOps): StrategyRuntime {
@@ -60,6 +64,13 @@ export function canaryRuntime(ops: RolloutOps): StrategyRuntime {
   }
 
   async function rollback(): Promise<void> {
+    // Until a promotion removes some, every stable instance still runs: all traffic goes back to them in one route
+    // change, the first thing the rollback does (docs/benchmarks.md, "where the milliseconds go"). Rollouts
+    // recorded before replay the old order (start or adopt stable, then route).
+    if (patched(routesFirstPatch) && (await ops.trySetRoutes(allTo(stableBackends(), ops.sticky)))) {
+      await ops.removeRevision(release.revision, drainSeconds);
+      return;
+    }
     // Stable may have lost instances if the promotion got far: start them again before sending traffic back.
     const restored = await ops.start(stable, slots(stable.replicas));
     if (!restored.ok) throw new Error(`stable ${stable.version} cannot be restored: ${restored.reason}`);

@@ -119,6 +119,21 @@ export class RolloutOps {
   }
 
   /**
+   * Serves `routes` when every backend in them runs; false (nothing changed) when one is not running, so the caller
+   * can start it first. Other failures are thrown as by `setRoutes`.
+   */
+  async trySetRoutes(routes: RouteIntent): Promise<boolean> {
+    try {
+      await this.setRoutes(routes);
+      return true;
+    } catch (error) {
+      const cause = error instanceof ActivityFailure ? error.cause : undefined;
+      if (cause instanceof ApplicationFailure && cause.type === 'InstanceNotRunningError') return false;
+      throw error;
+    }
+  }
+
+  /**
    * Starts (or adopts) a release's instances in `slotList` and waits until the ones it started are healthy.
    * Adopted instances are running already and were healthy when they went into rotation.
    */

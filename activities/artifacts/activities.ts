@@ -47,8 +47,11 @@ import { ArtifactSelector } from './select';
 import { sortEntries } from './sorted-entries';
 import { OutOfOrderError } from './tar-pack';
 import { fetchVerified, storeArchive, verifyContent, type StoredArchive, type VerifiedContent } from './transfer';
+import { directoryEntries } from './directory-source';
 import {
   extractIntoWorkspace,
+  localWorkspaceDir,
+  readableDirectly,
   withWorkspaceContainer,
   workspaceEntries,
   workspaceExists,
@@ -203,18 +206,34 @@ export function createArtifactActivities(deps: ArtifactActivityDeps) {
             { job: input.job },
           );
         }
-        await withWorkspaceContainer(docker, ref, async (container) => {
-          for (const artifact of pending) {
-            const context = { artifact: artifact.name, producer: input.job };
-            try {
-              const stored = await uploadOne(input, artifact, state, (bases) => workspaceEntries(container, bases));
-              state.done[artifact.name] = stored ? toUploaded(stored, input.runId) : null;
-            } catch (error) {
-              throw classifyArtifactError(error, context);
-            }
-            ctx.heartbeat(state);
+        const upload = async (artifact: ArtifactOutput, source: (bases: string[]) => AsyncIterable<SourceEntry>) => {
+          try {
+            const stored = await uploadOne(input, artifact, state, source);
+            state.done[artifact.name] = stored ? toUploaded(stored, input.runId) : null;
+          } catch (error) {
+            throw classifyArtifactError(error, { artifact: artifact.name, producer: input.job });
           }
-        });
+          ctx.heartbeat(state);
+        };
+        // Read through the volume's mountpoint when the engine is local (docs/artifacts.md#workspace-io), through
+        // the archive API otherwise, or when a path would lead through a symlink (Docker resolves it in the
+        // container; read directly it could leave the workspace).
+        const dir = await localWorkspaceDir(docker, ref);
+        const throughArchive: ArtifactOutput[] = [];
+        for (const artifact of pending) {
+          if (dir && (await readableDirectly(dir, artifactBases(artifact, input.job)))) {
+            await upload(artifact, (bases) => directoryEntries(dir, bases));
+          } else {
+            throughArchive.push(artifact);
+          }
+        }
+        if (throughArchive.length > 0) {
+          await withWorkspaceContainer(docker, ref, async (container) => {
+            for (const artifact of throughArchive) {
+              await upload(artifact, (bases) => workspaceEntries(container, bases));
+            }
+          });
+        }
       }
       const artifacts: Record<string, UploadedArtifact> = {};
       for (const artifact of input.artifacts) {
@@ -459,6 +478,15 @@ export async function verifyStoredArtifact(
     throw classifyArtifactError(new ContentSizeMismatchError(hex, hex, size, check.size), context);
   }
   return { digest: hex, size: check.size };
+}
+
+/** The workspace paths an artifact reads (a bad pattern fails as the upload would). */
+function artifactBases(artifact: ArtifactOutput, job: string): string[] {
+  try {
+    return new ArtifactSelector(artifact.paths).bases();
+  } catch (error) {
+    throw classifyArtifactError(error, { artifact: artifact.name, producer: job });
+  }
 }
 
 /** Thrown inside an upload when an optional artifact matched nothing: nothing is stored for it. */

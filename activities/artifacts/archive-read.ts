@@ -14,7 +14,7 @@ import tar from 'tar-stream';
 import type { SourceEntry } from './archive-entry';
 import type { ArtifactCompression } from './catalog';
 import { ExtractionGuard } from './path-safety';
-import { chunkSize } from '../store/scratch';
+import { chunkSize, ioBlockSize } from '../store/scratch';
 
 /** What an archive holds. */
 export interface ArchiveContents {
@@ -172,7 +172,7 @@ export async function extractToDirectory(
         contents.files += 1;
       } else {
         const mode = entry.mode & 0o111 ? 0o755 : 0o644;
-        await pipeline(entry.body!, createWriteStream(target, { flags: 'wx', mode, highWaterMark: chunkSize }));
+        await pipeline(entry.body!, createWriteStream(target, { flags: 'wx', mode, highWaterMark: ioBlockSize }));
         // The process umask may have cleared bits the archive asked for.
         await chmod(target, mode);
         contents.files += 1;

@@ -7,7 +7,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { comparePaths, type SourceEntry } from './archive-entry';
-import { chunkSize, scratchPath } from '../store/scratch';
+import { ioBlockSize, scratchPath } from '../store/scratch';
 
 /** Entries of `source` in canonical order; call `release` when done with them to remove the spool. */
 export async function sortEntries(
@@ -17,7 +17,7 @@ export async function sortEntries(
   const spool = await scratchPath(spoolDir);
   const release = () => rm(spool, { force: true });
   const index: (Omit<SourceEntry, 'body' | 'discard'> & { offset: number })[] = [];
-  const out = createWriteStream(spool, { highWaterMark: chunkSize });
+  const out = createWriteStream(spool, { highWaterMark: ioBlockSize });
   let offset = 0;
   try {
     for await (const entry of source) {
@@ -53,7 +53,7 @@ export async function sortEntries(
       const body =
         entry.size === 0
           ? Readable.from([])
-          : createReadStream(spool, { start, end: start + entry.size - 1, highWaterMark: chunkSize });
+          : createReadStream(spool, { start, end: start + entry.size - 1, highWaterMark: ioBlockSize });
       yield { ...entry, body, discard: () => body.destroy() };
     }
   }

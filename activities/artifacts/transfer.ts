@@ -18,7 +18,7 @@ import type { SourceEntry } from './archive-entry';
 import type { ArtifactCompression } from './catalog';
 import { ExtractionGuard } from './path-safety';
 import { packArchive, type PackSummary } from './tar-pack';
-import { chunkSize, HashingStream, scratchPath } from '../store/scratch';
+import { chunkSize, HashingStream, ioBlockSize, scratchPath } from '../store/scratch';
 import {
   ContentDigestMismatchError,
   ContentNotFoundError,
@@ -111,7 +111,7 @@ export async function fetchVerified(
       identity = { ino: before.ino, size: before.size };
       await pipeline(readVerified(file, identity), hasher, discard(), { signal: options.signal });
     } else {
-      await pipeline(await store.getContent(digest), hasher, createWriteStream(file, { highWaterMark: chunkSize }), {
+      await pipeline(await store.getContent(digest), hasher, createWriteStream(file, { highWaterMark: ioBlockSize }), {
         signal: options.signal,
       });
       const written = await stat(file);
@@ -131,7 +131,7 @@ export async function fetchVerified(
 
 /** A stream of `file` that fails unless the file opened is still the one with `identity`. */
 function readVerified(file: string, identity: { ino: number; size: number }): Readable {
-  const stream = createReadStream(file, { highWaterMark: chunkSize });
+  const stream = createReadStream(file, { highWaterMark: ioBlockSize });
   stream.once('open', (fd: number) => {
     fstat(fd, (error, info) => {
       if (error) stream.destroy(error);

@@ -1,7 +1,9 @@
 /**
- * Reading and writing a job's workspace through the Docker API — never through `/var/lib/docker` — so a remote
- * Docker engine works: a housekeeping container that mounts the workspace volume is created (never started), and
- * its archive endpoints (`GET/PUT /containers/{id}/archive`) read files out and put them in.
+ * Reading and writing a job's workspace (docs/artifacts.md#workspace-io). Through the Docker API — never through a
+ * guessed `/var/lib/docker` path — so a remote Docker engine works: a housekeeping container that mounts the
+ * workspace volume is created (never started), and its archive endpoints (`GET/PUT /containers/{id}/archive`) read
+ * files out and put them in. When the engine is local, directly through the volume's `Mountpoint` as the engine
+ * reports it (`localWorkspaceDir`), never following a symlink.
  */
 import { constants } from 'node:fs';
 import { access, chmod, lchown, link, lstat, mkdir, open, symlink, unlink } from 'node:fs/promises';
@@ -14,7 +16,7 @@ import { housekeepingImage } from '../docker-resources';
 import { labels, ownerLabels, workspaceVolumeName } from '../names';
 import { entriesUnder, normaliseEntryPath, type SourceEntry } from './archive-entry';
 import { Readable } from 'node:stream';
-import { chunkSize } from '../store/scratch';
+import { chunkSize, ioBlockSize } from '../store/scratch';
 import { UnsafeEntryError } from './path-safety';
 import { packArchive } from './tar-pack';
 
@@ -193,6 +195,23 @@ export async function localWorkspaceDir(docker: Docker, ref: WorkspaceRef): Prom
 }
 
 /**
+ * Whether `bases` (workspace-relative) can be read straight from the workspace directory `root`: no directory
+ * leading to one of them is a symlink or anything but a directory. The walk itself never follows a symlink (they are
+ * packed as links, files are opened with `O_NOFOLLOW`), so only these leading paths could lead out of `root`.
+ */
+export async function readableDirectly(root: string, bases: readonly string[]): Promise<boolean> {
+  for (const base of bases) {
+    const segments = base === '' ? [] : base.split('/');
+    for (let depth = 1; depth < segments.length; depth += 1) {
+      const found = await lstat(join(root, ...segments.slice(0, depth))).catch(ignoreMissing);
+      if (!found) break; // nothing there, so nothing to read either way
+      if (!found.isDirectory()) return false;
+    }
+  }
+  return true;
+}
+
+/**
  * Writes already verified, safety-checked entries into the job's workspace, owned by `owner`: straight into the
  * volume's directory when the engine is local (`localWorkspaceDir`), through Docker's archive API otherwise. Returns
  * which way it went.
@@ -268,7 +287,7 @@ async function writeEntries(
         throw error;
       }
       // The write stream closes the handle when it ends or fails.
-      await pipeline(entry.body ?? Readable.from([]), handle.createWriteStream({ highWaterMark: chunkSize }));
+      await pipeline(entry.body ?? Readable.from([]), handle.createWriteStream({ highWaterMark: ioBlockSize }));
     } else if (entry.type === 'symlink') {
       await clear(entry.path);
       await symlink(entry.linkname ?? '', absolute);

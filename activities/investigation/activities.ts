@@ -8,11 +8,12 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import { causeNamed } from '../../investigate/catalogue';
-import type { Probes, RemediationAction } from '../../investigate/cause';
+import type { ArtifactProbe, Probes, RemediationAction } from '../../investigate/cause';
 import { loadConfig } from '../../workers/config';
 import { remediate, type RemediationResult } from './remediate';
 import { conclude, rankByVerdict } from '../../investigate/conclusion';
-import { compilePatterns, hypothesise } from '../../investigate/hypothesise';
+import { hypothesise } from '../../investigate/hypothesise';
+import { matchesFor } from '../../investigate/log-scan';
 import type {
   CheckOutcome,
   FailureFrame,
@@ -23,7 +24,8 @@ import type {
 } from '../../investigate/incident';
 import { planMarkdown, problemMarkdown, rcaMarkdown } from '../../investigate/reports';
 import type { LogStore } from '../log-store';
-import type { ArtifactStore } from '../store/store';
+import { formatDigest, parseDigest, type ArtifactStore } from '../store/store';
+import { verifyContent } from '../artifacts/transfer';
 import { frameRun } from './frame';
 import { frameAlert, frameDeployment } from './frame-subjects';
 import { scanStepLog } from './log-search';
@@ -132,14 +134,21 @@ export function createInvestigationActivities(deps: InvestigationActivityDeps) {
       const { frame } = request;
       const probes: Probes = { logMatches: [], linesSearched: 0 };
       if (module.logPatterns && frame.job && !frame.deployment && !frame.alert) {
-        const scan = await scanStepLog(
-          logs,
-          frame.runId,
-          { job: frame.job, step: frame.step },
-          { matches: compilePatterns(module.logPatterns), onBatch: heartbeat },
-        );
-        probes.logMatches = scan.matched;
+        // The frame's one pass over the log has every pattern's matches; only frames recorded before that pass
+        // existed (an investigation in flight across an upgrade) make the check read the log itself.
+        const scan =
+          frame.logScan ??
+          (await scanStepLog(
+            logs,
+            frame.runId,
+            { job: frame.job, step: frame.step },
+            { patterns: module.logPatterns, onBatch: heartbeat },
+          ));
+        probes.logMatches = matchesFor(scan, module.logPatterns);
         probes.linesSearched = scan.linesSearched;
+      }
+      if (module.dataNeeded.includes('store') && frame.inputs.length > 0) {
+        probes.artifacts = await Promise.all(frame.inputs.map((input) => rehash(store, input, heartbeat)));
       }
       if (module.dataNeeded.includes('image') && frame.image) {
         probes.image = await inspectImage(docker, frame.image);
@@ -198,6 +207,19 @@ export function createInvestigationActivities(deps: InvestigationActivityDeps) {
 
 /** The investigation activities' type, for the workflow's proxies. */
 export type InvestigationActivities = ReturnType<typeof createInvestigationActivities>;
+
+/** Re-hashes one input artifact in the store, as `conveyor artifacts verify` does (streaming). */
+async function rehash(
+  store: ArtifactStore,
+  input: FailureFrame['inputs'][number],
+  heartbeat: () => void,
+): Promise<ArtifactProbe> {
+  const probe = { job: input.job, name: input.name, expected: input.digest };
+  const check = await verifyContent(store, parseDigest(input.digest), heartbeat);
+  if (check.status === 'missing') return { ...probe, status: 'missing' };
+  const actual = formatDigest(check.status === 'corrupted' ? check.actual : check.digest);
+  return { ...probe, status: check.status, actual, size: check.size };
+}
 
 /** Whether an image is on the Docker host (an image reference as written may still hold templates). */
 async function inspectImage(docker: Docker, name: string): Promise<Probes['image']> {

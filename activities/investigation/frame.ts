@@ -6,6 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { fetchRunInput, runOutcome } from '../../client/runs';
+import { runLogPatterns } from '../../investigate/catalogue';
 import { changeReachesFailure, diffDefinitions, diffInputs, diffVariables } from '../../investigate/changes';
 import type { FailureFrame, TimelineEntry } from '../../investigate/incident';
 import type { PipelineModel } from '../../pipeline/model';
@@ -83,12 +84,18 @@ export async function frameRun(
   const jobModel = input.pipeline.jobs.find((candidate) => candidate.name === jobName);
   const stepModel = jobModel?.steps.find((step) => step.name === stepState?.name);
 
-  const excerpt = jobName
-    ? await scanStepLog(logs, runId, { job: jobName, step: stepState?.name }, { tailLines: 30, onBatch: heartbeat })
+  // The one pass over the failing step's log: the excerpt, and every check's pattern matches (docs/investigations.md).
+  const scan = jobName
+    ? await scanStepLog(
+        logs,
+        runId,
+        { job: jobName, step: stepState?.name },
+        { patterns: runLogPatterns, tailLines: 30, onBatch: heartbeat },
+      )
     : undefined;
   const logExcerpt =
-    excerpt && excerpt.tail.length > 0
-      ? excerpt.tail
+    scan && scan.tail.length > 0
+      ? scan.tail
       : (stepState?.logTail ?? []).map((line) => ({
           ts: stepState?.finishedAt ?? status.startedAt,
           stream: 'stdout' as const,
@@ -119,6 +126,14 @@ export async function frameRun(
       .filter(([name, other]) => other.status === 'failed' && name !== jobName)
       .map(([name]) => name),
     logExcerpt,
+    ...(scan && {
+      logScan: {
+        linesSearched: scan.linesSearched,
+        charsSearched: scan.charsSearched,
+        lastAttempt: scan.lastAttempt,
+        patterns: scan.patterns,
+      },
+    }),
     timeline: timelineOf(runId, status),
     changes: [],
     retries: Object.entries(status.jobs).flatMap(([name, other]) => [

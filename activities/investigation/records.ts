@@ -63,10 +63,20 @@ export async function putDocument(
   return key;
 }
 
+/** How many index records `listIndex` reads at once: one read after another costs a round trip per incident. */
+const indexReadConcurrency = 16;
+
 /** Every incident in the index, in id order. */
 export async function* listIndex(store: ArtifactStore): AsyncIterable<IncidentIndexEntry> {
+  let keys: string[] = [];
+  const read = async function* () {
+    const entries = await Promise.all(keys.map((key) => store.getRecord<IncidentIndexEntry>(key)));
+    keys = [];
+    for (const entry of entries) if (entry) yield entry;
+  };
   for await (const { key } of store.listRecords('incidents/index/')) {
-    const entry = await store.getRecord<IncidentIndexEntry>(key);
-    if (entry) yield entry;
+    keys.push(key);
+    if (keys.length >= indexReadConcurrency) yield* read();
   }
+  yield* read();
 }

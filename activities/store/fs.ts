@@ -8,7 +8,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { chmod, link, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { chunkSize, HashingStream, scratchPath, sweepScratch } from './scratch';
+import { HashingStream, ioBlockSize, scratchPath, sweepScratch } from './scratch';
 import {
   checkRecordKey,
   contentKey,
@@ -36,7 +36,7 @@ export function createFsStore(root: string): ArtifactStore {
       options.onTemporary?.({ kind: 'file', path: temp });
       const hasher = new HashingStream(options.onProgress);
       try {
-        const out = createWriteStream(temp, { flags: 'wx', highWaterMark: chunkSize });
+        const out = createWriteStream(temp, { flags: 'wx', highWaterMark: ioBlockSize });
         await pipeline(source, hasher, out, { signal: options.signal });
         const digest = hasher.digest();
         const size = hasher.bytes;
@@ -76,7 +76,7 @@ export function createFsStore(root: string): ArtifactStore {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new ContentNotFoundError(digest);
         throw error;
       }
-      return createReadStream('', { fd: handle, highWaterMark: chunkSize });
+      return createReadStream('', { fd: handle, highWaterMark: ioBlockSize });
     },
 
     async statContent(digest) {

@@ -21,7 +21,7 @@ import { open, rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CopyDestinationOptions, CopySourceOptions, type Client as MinioClient } from 'minio';
-import { chunkSize, HashingStream, scratchPath, sweepScratch } from './scratch';
+import { HashingStream, ioBlockSize, scratchPath, sweepScratch } from './scratch';
 import {
   checkRecordKey,
   contentKey,
@@ -180,7 +180,7 @@ export function createS3Store(options: S3StoreOptions): ArtifactStore {
         options.onTemporary?.({ kind: 'file', path: spool });
         const hasher = new HashingStream(options.onProgress);
         try {
-          await pipeline(source, hasher, createWriteStream(spool, { flags: 'wx', highWaterMark: chunkSize }), {
+          await pipeline(source, hasher, createWriteStream(spool, { flags: 'wx', highWaterMark: ioBlockSize }), {
             signal: options.signal,
           });
           const digest = hasher.digest();

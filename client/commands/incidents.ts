@@ -1,5 +1,5 @@
 /**
- * `conveyor investigate RUN` and `conveyor incidents ls|show|search|resolve` (docs/investigations.md). Each
+ * `conveyor investigate RUN` and `conveyor incidents ls|show|search|resolve|remediate` (docs/investigations.md). Each
  * prints JSON with `--json`.
  */
 import type { Command } from 'commander';
@@ -97,6 +97,40 @@ export function registerIncidentCommands(program: Command): void {
         console.log(flags.json ? JSON.stringify(view) : `${id} resolved: ${flags.cause}`);
       });
     });
+  incidents
+    .command('remediate')
+    .description('approve or reject the remediation an incident waits on (policy approve), like a deployment gate')
+    .argument('<id>', 'incident id')
+    .option('--approve', 'take the action (a re-run of the failed jobs, or with more memory)')
+    .option('--reject', 'do not take it')
+    .option('--reason <text>', 'why, recorded with the decision')
+    .option('--as <user>', 'decide as this user (default: CONVEYOR_USER, then the OS user)')
+    .option('--json', 'print the decision as JSON')
+    .action(
+      async (
+        id: string,
+        flags: { approve?: boolean; reject?: boolean; reason?: string; as?: string; json?: boolean },
+      ) => {
+        if (Boolean(flags.approve) === Boolean(flags.reject)) {
+          throw new CliError(`incidents remediate ${id}: give exactly one of --approve or --reject`, 2);
+        }
+        const [{ withClient }, { decideRemediation }] = await load();
+        const { cliUser } = await import('../deploy-control.js');
+        await withClient(async (client) => {
+          const outcome = await decideRemediation(client, id, {
+            approve: Boolean(flags.approve),
+            by: cliUser(flags.as),
+            ...(flags.reason !== undefined && { comment: flags.reason }),
+          });
+          const reason = outcome.reason ? `: ${outcome.reason}` : '';
+          console.log(
+            flags.json
+              ? JSON.stringify(outcome)
+              : `${id}: ${outcome.action} for ${outcome.cause} ${outcome.decision} by ${outcome.by}${reason}`,
+          );
+        });
+      },
+    );
 }
 
 /** Prints the incidents of the index that pass `filters`, one line each or as JSON. */

@@ -1,4 +1,7 @@
-/** `conveyor status RUN`: every job's state, steps, attempts, exit codes and times. */
+/**
+ * `conveyor status RUN`: every job's state, steps, attempts, exit codes and times; for a run still going, a notice
+ * when a queue its unfinished jobs need has no live worker (client/run-pools.ts).
+ */
 import type { Command } from 'commander';
 
 /** Registers `conveyor status`. */
@@ -9,14 +12,18 @@ export function registerStatusCommand(program: Command): void {
     .argument('<run>', 'run id, e.g. run-hello-01j…')
     .option('--json', 'print the status as JSON')
     .action(async (runId: string, flags: { json?: boolean }) => {
-      const [{ withClient }, { fetchRunStatus }, { describeJob }, { toJsonSummary }] = await Promise.all([
-        import('../temporal.js'),
-        import('../runs.js'),
-        import('../run-view.js'),
-        import('../run-summary.js'),
-      ]);
-      await withClient(async (client) => {
+      const [{ withClient }, { fetchRunStatus }, { describeJob }, { toJsonSummary }, { runWorkerNotice }] =
+        await Promise.all([
+          import('../temporal.js'),
+          import('../runs.js'),
+          import('../run-view.js'),
+          import('../run-summary.js'),
+          import('../run-pools.js'),
+        ]);
+      await withClient(async (client, config) => {
         const status = await fetchRunStatus(client, runId);
+        const notice = await runWorkerNotice(client, config, runId, status);
+        if (notice) process.stderr.write(`conveyor: ${notice}\n`);
         if (flags.json) {
           console.log(JSON.stringify(toJsonSummary(runId, status)));
           return;
@@ -35,7 +42,13 @@ export function registerStatusCommand(program: Command): void {
               `    artifact ${artifact}: ${stored.digest.slice(0, 19)}… ${stored.size} bytes, ${stored.files} files`,
             );
           }
-          if (job.status === 'failed' && job.message && job.reason?.startsWith('artifact_')) {
+          const built = job.deployment?.image;
+          if (built) console.log(`    image ${built.tag}: ${built.id} (built from artifact ${built.context.name})`);
+          if (
+            job.status === 'failed' &&
+            job.message &&
+            (job.reason?.startsWith('artifact_') || job.reason === 'image_build_failed')
+          ) {
             console.log(`    ${job.message}`);
           }
         }

@@ -1,11 +1,11 @@
 /**
  * The artifact activities against the real Docker engine and both stores (a temp dir, and the stack's MinIO):
- * workspaces are read through Docker's archive API, and written directly into a local engine's volume or through
- * the archive API (both tested).
+ * workspaces are read and written directly through a local engine's volume or through Docker's archive API (both
+ * tested, and both give the same bytes).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -40,6 +40,7 @@ printf 'hello\\n' > out/nested/deeper/hello.txt
 printf 'spaces and ünïcode\\n' > 'out/a file with spaces ünïcode.txt'
 printf '#!/bin/sh\\necho script ran\\n' > out/run.sh && chmod 755 out/run.sh
 head -c 3000000 /dev/urandom > out/random.bin
+ln out/random.bin out/random-hard-link.bin
 ln -s nested/deeper/hello.txt out/link-to-hello
 echo not-an-artifact > elsewhere.txt
 cd out && find . -type f -exec sha256sum {} + > ../manifest.sha256
@@ -100,7 +101,7 @@ for (const kind of ['fs', 's3'] as const) {
       });
       const out = result.artifacts.out!;
       assert.match(out.digest, /^sha256:[0-9a-f]{64}$/);
-      assert.equal(out.files, 6, 'regular files: hello, zero-bytes, spaces, run.sh, random.bin, manifest');
+      assert.equal(out.files, 7, 'regular files: hello, zero-bytes, spaces, run.sh, random.bin, its link, manifest');
       assert.equal(out.deduplicated, false);
       assert.equal(out.bytesWritten, out.size);
       const catalog = new ArtifactCatalog(subject.store);
@@ -114,6 +115,51 @@ for (const kind of ['fs', 's3'] as const) {
         'the consumer holds a reference until it finishes',
       );
       produced = { name: 'out', producer: 'build', producerRun: runId, pipeline: 'artifact-test', ...out };
+    });
+
+    // A local engine's volume is read directly through its mountpoint; a remote one through the archive API.
+    for (const io of ['direct', 'archive'] as const) {
+      it(`packs the same bytes reading the workspace ${io === 'direct' ? 'directly' : 'through the archive API'}`, async () => {
+        const result = await withWorkspaceIo(io, async () => {
+          const dir = await localWorkspaceDir(docker, { runId, job: 'build' });
+          assert.equal(dir === undefined ? 'archive' : 'direct', io);
+          return run(activities.uploadArtifacts, {
+            runId,
+            pipeline: 'artifact-test',
+            job: 'build',
+            artifacts: [{ name: `out-${io}`, paths: ['out', 'manifest.sha256'] }],
+          });
+        });
+        const out = result.artifacts[`out-${io}`]!;
+        assert.equal(out.digest, produced.digest, 'symlink, hard link, modes and order as the other way');
+        assert.equal(out.files, 7);
+        assert.equal(out.deduplicated, true);
+      });
+    }
+
+    it('never reads through a symlink leading out of the workspace (direct)', async () => {
+      const job = 'sneaky';
+      const outside = await mkdtemp(path.join(os.tmpdir(), 'conveyor-outside-'));
+      try {
+        await writeFile(path.join(outside, 'secret.txt'), 'host secret');
+        await createWorkspace({ runId, job });
+        const planted = await runInWorkspace({ runId, job }, `ln -s ${outside} out && ln -s ${outside} whole`);
+        assert.equal(planted.exitCode, 0, planted.output);
+        assert.ok(await localWorkspaceDir(docker, { runId, job }), 'the engine is local');
+        const upload = (name: string, paths: string[]) =>
+          failure(
+            run(activities.uploadArtifacts, { runId, pipeline: 'artifact-test', job, artifacts: [{ name, paths }] }),
+          );
+        // Through a symlinked directory: Docker resolves it inside the container, where there is no such file.
+        const through = await upload('secret', ['out/secret.txt']);
+        assert.equal(through.type, 'ArtifactMissingError');
+        // The symlink itself: packed as a link, and refused because it leaves the workspace.
+        const link = await upload('whole', ['whole']);
+        assert.equal(link.type, 'ArtifactUnsafeError');
+        assert.match(link.message, /'whole' is a symlink to the absolute path/);
+      } finally {
+        await rm(outside, { recursive: true, force: true });
+      }
     });
 
     it('gives the same digest for the same files in another workspace, and writes no content bytes the second time', async () => {
@@ -140,7 +186,7 @@ for (const kind of ['fs', 's3'] as const) {
           assert.equal(dir === undefined ? 'archive' : 'direct', io);
           return run(activities.downloadArtifacts, input(job, [produced]));
         });
-        assert.deepEqual(result, { artifacts: 1, files: 6, bytes: produced.size });
+        assert.deepEqual(result, { artifacts: 1, files: 7, bytes: produced.size });
         const check = await runInWorkspace(
           { runId, job },
           `cd out && sha256sum -c ../manifest.sha256 && ./run.sh && test -d empty && test -L link-to-hello && cat link-to-hello

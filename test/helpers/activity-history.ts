@@ -8,6 +8,8 @@ export interface ActivityRun {
   type: string;
   /** The `job` field of its input, when it has one. */
   job?: string;
+  /** The `step` field of its input (a step's activity), when it has one. */
+  step?: string;
   /** The `cause` field of its input (an investigation's checks), when it has one. */
   cause?: string;
   /** The worker identity (`pid@host`) that ran the attempt. */
@@ -20,7 +22,7 @@ export interface ActivityRun {
 export async function activityRuns(client: Client, workflowId: string): Promise<ActivityRun[]> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const events = history.events ?? [];
-  const scheduled = new Map<string, { type: string; job?: string; cause?: string }>();
+  const scheduled = new Map<string, { type: string; job?: string; step?: string; cause?: string }>();
   const started = new Map<string, { scheduledId: string; identity: string; attempt: number }>();
   const runs: ActivityRun[] = [];
   for (const event of events as temporal.api.history.v1.IHistoryEvent[]) {
@@ -29,11 +31,12 @@ export async function activityRuns(client: Client, workflowId: string): Promise<
       const attributes = event.activityTaskScheduledEventAttributes;
       const payload = attributes.input?.payloads?.[0];
       const input = payload
-        ? defaultPayloadConverter.fromPayload<{ job?: string; cause?: string }>(payload)
+        ? defaultPayloadConverter.fromPayload<{ job?: string; step?: string; cause?: string }>(payload)
         : undefined;
       scheduled.set(id, {
         type: attributes.activityType?.name ?? '',
         job: input?.job,
+        ...(input?.step ? { step: input.step } : {}),
         ...(input?.cause ? { cause: input.cause } : {}),
       });
     } else if (event.activityTaskStartedEventAttributes) {

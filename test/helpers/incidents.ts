@@ -8,7 +8,8 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import type { PipelineModel } from '../../pipeline/model';
 import type { IncidentDocument } from '../../activities/investigation/records';
 import { incidentQuery, type IncidentView } from '../../workflows/investigation-messages';
-import type { PipelineRunStatus } from '../../workflows/pipeline-run-messages';
+import type { PipelineRunInput, PipelineRunStatus } from '../../workflows/pipeline-run-messages';
+import type { ArtifactStore } from '../../activities/store/store';
 import { createStoreFromConfig } from '../../workers/stores';
 import { pipelineKey, statusKey, triggerKey } from '../../workflows/search-attributes';
 import { fastOptions, runResult } from './runs';
@@ -21,7 +22,12 @@ export const incidentStore = createStoreFromConfig(config);
 export interface InvestigationBench {
   taskQueue: string;
   /** Runs a pipeline to its end; a failed run's status names its incident. */
-  run(model: PipelineModel, vars?: Record<string, string>): Promise<{ runId: string; status: PipelineRunStatus }>;
+  run(
+    model: PipelineModel,
+    vars?: Record<string, string>,
+    /** Jobs a re-run takes over (`PipelineRunInput.reuse`). */
+    reuse?: PipelineRunInput['reuse'],
+  ): Promise<{ runId: string; status: PipelineRunStatus }>;
   /** Waits until the incident's investigation has reported (or it is resolved) and returns it. */
   investigated(incidentId: string): Promise<IncidentView>;
   /** The markdown of a stored document. */
@@ -34,20 +40,25 @@ let runs = 0;
 export async function withInvestigations<T>(
   prefix: string,
   body: (bench: InvestigationBench) => Promise<T>,
-  options: { secrets?: Record<string, string> } = {},
+  options: {
+    secrets?: Record<string, string>;
+    /** The workers' artifact store, where the documents go too (default: the stack's, `incidentStore`). */
+    store?: ArtifactStore;
+    scratchDir?: string;
+  } = {},
 ): Promise<T> {
   const env = await testEnvironment();
   const taskQueue = uniqueTaskQueue(prefix);
   const incidents = new Set<string>();
   const bench: InvestigationBench = {
     taskQueue,
-    async run(model, vars = {}) {
+    async run(model, vars = {}, reuse) {
       runs += 1;
       const runId = `run-test-${taskQueue}-${runs}`;
       const handle = await env.client.workflow.start('pipelineRun', {
         taskQueue,
         workflowId: runId,
-        args: [{ pipeline: model, vars, trigger: 'test', options: fastOptions }],
+        args: [{ pipeline: model, vars, trigger: 'test', options: fastOptions, ...(reuse && { reuse }) }],
         // As `conveyor run` starts runs: the investigation finds the last green run by these.
         typedSearchAttributes: [
           { key: pipelineKey, value: model.name },
@@ -76,13 +87,17 @@ export async function withInvestigations<T>(
     },
     async document(key) {
       if (!key) throw new Error('no such document');
-      const record = await incidentStore.getRecord<IncidentDocument>(key);
+      const record = await (options.store ?? incidentStore).getRecord<IncidentDocument>(key);
       if (!record) throw new Error(`document ${key} is not in the store`);
       return record.markdown;
     },
   };
   try {
-    return await withWorkers(taskQueue, () => body(bench), { secrets: options.secrets });
+    return await withWorkers(taskQueue, () => body(bench), {
+      secrets: options.secrets,
+      store: options.store,
+      scratchDir: options.scratchDir,
+    });
   } finally {
     for (const id of incidents) {
       await env.client.workflow

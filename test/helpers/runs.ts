@@ -2,6 +2,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import { runOutcome } from '../../client/runs';
+import type { RegistriesSettings } from '../../config/registries';
 import type { PipelineModel } from '../../pipeline/model';
 import type { PipelineRunStatus, RunOptions } from '../../workflows/pipeline-run-messages';
 import { docker, testEnvironment, uniqueTaskQueue, withWorkers } from './temporal';
@@ -15,6 +16,14 @@ export const jobModes: ReadonlyArray<{ mode: string; runOptions: RunOptions }> =
   { mode: 'child-workflow jobs', runOptions: { ...fastOptions, inlineEventBudget: 0 } },
 ];
 
+/** What a test run may vary: variables, the workers' secrets and registry credentials, the run's options. */
+export interface RunPipelineOptions {
+  vars?: Record<string, string>;
+  secrets?: Record<string, string>;
+  registries?: () => RegistriesSettings | undefined;
+  runOptions?: RunOptions;
+}
+
 /**
  * Starts `model` on a fresh task queue and runs `body` with its handle while real workers serve it; the workers
  * stop when `body` is done.
@@ -22,7 +31,7 @@ export const jobModes: ReadonlyArray<{ mode: string; runOptions: RunOptions }> =
 export async function withRun<T>(
   model: PipelineModel,
   body: (handle: WorkflowHandle, runId: string) => Promise<T>,
-  options: { vars?: Record<string, string>; secrets?: Record<string, string>; runOptions?: RunOptions } = {},
+  options: RunPipelineOptions = {},
 ): Promise<T> {
   const env = await testEnvironment();
   const taskQueue = uniqueTaskQueue(model.name);
@@ -39,14 +48,14 @@ export async function withRun<T>(
       });
       return body(handle, runId);
     },
-    { secrets: options.secrets },
+    { secrets: options.secrets, registries: options.registries },
   );
 }
 
 /** Runs `model` to its end on a fresh task queue and returns the run id and final status. */
 export async function runPipeline(
   model: PipelineModel,
-  options: { vars?: Record<string, string>; secrets?: Record<string, string>; runOptions?: RunOptions } = {},
+  options: RunPipelineOptions = {},
 ): Promise<{ runId: string; status: PipelineRunStatus }> {
   return withRun(model, async (handle, runId) => ({ runId, status: await runResult(handle) }), options);
 }

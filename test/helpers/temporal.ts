@@ -12,6 +12,7 @@ import Docker from 'dockerode';
 import type { LogStore } from '../../activities/log-store';
 import type { ArtifactStore } from '../../activities/store/store';
 import type { ArtifactSettings } from '../../config/artifacts-config';
+import type { RegistriesSettings } from '../../config/registries';
 import type { SlackSettings } from '../../config/slack';
 import { createStaticSecretStore } from '../../activities/secrets';
 import type { ProvidersSettings } from '../../config/providers';
@@ -77,6 +78,8 @@ export async function withWorkers<T>(
     artifactSettings?: ArtifactSettings;
     /** The `slack:` section gate messages use (default: none, so no test posts to Slack by accident). */
     slack?: () => SlackSettings | undefined;
+    /** The `registries:` credentials step pulls use (default: none). */
+    registries?: () => RegistriesSettings | undefined;
   } = {},
 ): Promise<T> {
   const env = await testEnvironment();
@@ -96,6 +99,7 @@ export async function withWorkers<T>(
       scratchDir: options.scratchDir,
       artifactSettings: options.artifactSettings,
       slack: options.slack ?? (() => undefined),
+      registries: options.registries ?? (() => undefined),
       prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
       client: env.client,
     },

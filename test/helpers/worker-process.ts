@@ -16,14 +16,16 @@ export interface WorkerProcess {
 /**
  * Starts a worker on `taskQueue` in a new process and waits until it polls (up to `startTimeoutMs`, default 60 s:
  * each process bundles the workflows, which takes long on a loaded machine); a worker that did not start is killed.
+ * `root` is the checkout whose code it runs (default this one; another release's, for upgrade tests).
  */
 export async function startWorkerProcess(
   taskQueue: string,
   env: NodeJS.ProcessEnv = {},
   startTimeoutMs = 60_000,
+  root = path.resolve(__dirname, '../..'),
 ): Promise<WorkerProcess> {
-  const root = path.resolve(__dirname, '../..');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker-entry.ts'), taskQueue], {
+  const entry = path.join(root, 'test/helpers/worker-entry.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, taskQueue], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

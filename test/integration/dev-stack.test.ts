@@ -22,6 +22,7 @@ const ports = testPorts({ temporal: 17233, ui: 18233, s3: 19000, console: 19001 
 let dataDir = '';
 let env: NodeJS.ProcessEnv = {};
 let apiPort = 0;
+let prometheusPort = 0;
 /** This stack's cluster label: whatever a killed worker or a restart left on Docker carries it. */
 let cluster: string | undefined;
 
@@ -74,13 +75,37 @@ async function slowPipeline(): Promise<string> {
   return file;
 }
 
+/**
+ * Prometheus is part of the stack (docs/deployments.md#metrics): `dev up` starts it on CONVEYOR_PROMETHEUS_PORT,
+ * `dev status` shows it up there, and it scrapes this stack's worker (found through the worker's target file).
+ */
+async function assertPrometheusScrapesWorker(upOutput: string, statusOutput: string): Promise<void> {
+  assert.match(upOutput, /prometheus: started/);
+  assert.match(statusOutput, new RegExp(`^prometheus +up +127\\.0\\.0\\.1:${prometheusPort}`, 'm'));
+  const worker = readServiceRecord(dataDir, 'worker');
+  assert.ok(worker, 'the worker has a pid file');
+  type Targets = { data: { activeTargets: { labels: Record<string, string>; health: string }[] } };
+  let seen: Targets['data']['activeTargets'] = [];
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
+    const targets = (await (await fetch(`http://127.0.0.1:${prometheusPort}/api/v1/targets`)).json()) as Targets;
+    seen = targets.data.activeTargets;
+    const scraped = seen.find((target) => target.labels.pid === String(worker.pid));
+    if (scraped?.health === 'up') {
+      assert.equal(scraped.labels.job, 'conveyor-workers');
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  assert.fail(`Prometheus never scraped the worker (pid ${worker.pid}): ${JSON.stringify(seen)}`);
+}
+
 describe('the embedded stack (conveyor dev)', () => {
   before(async () => {
     dataDir = await mkdtemp(path.join(os.tmpdir(), 'conveyor-dev-stack-'));
     apiPort = await freePort();
     env = {
       CONVEYOR_API_PORT: String(apiPort),
-      CONVEYOR_PROMETHEUS_PORT: String(await freePort()),
+      CONVEYOR_PROMETHEUS_PORT: String((prometheusPort = await freePort())),
       CONVEYOR_DATA_DIR: dataDir,
       TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
       CONVEYOR_TEMPORAL_UI_PORT: String(ports.ui),
@@ -114,6 +139,7 @@ describe('the embedded stack (conveyor dev)', () => {
     const status = await conveyor(['dev', 'status'], { env });
     assert.equal(status.code, 0, status.stdout);
     assert.match(status.stdout, new RegExp(`^api +up +127\\.0\\.0\\.1:${apiPort}`, 'm'));
+    await assertPrometheusScrapesWorker(up.stdout, status.stdout);
 
     const again = await devUp();
     assert.equal(again.code, 0, again.stderr);
@@ -142,6 +168,7 @@ describe('the embedded stack (conveyor dev)', () => {
     assert.equal(down.code, 0, down.stderr);
     const stopped = await conveyor(['dev', 'status'], { env });
     assert.equal(stopped.code, 1, 'status exits 1 when the stack is down');
+    assert.match(stopped.stdout, new RegExp(`^prometheus +down +127\\.0\\.0\\.1:${prometheusPort}`, 'm'));
 
     const upAgain = await devUp();
     assert.equal(upAgain.code, 0, upAgain.stderr);

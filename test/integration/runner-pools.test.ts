@@ -13,9 +13,11 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { RunStepResult } from '../../activities/docker-step-types';
 import { activityRuns } from '../helpers/activity-history';
-import { finalStatus, pipelineFrom } from '../helpers/artifact-runs';
+import { finalStatus, pipelineFrom, runInput } from '../helpers/artifact-runs';
 import { succeededRun } from '../helpers/pool-runs';
 import { conveyor } from '../helpers/cli';
+import { eventually } from '../helpers/server';
+import { statusQuery } from '../../workflows/pipeline-run-messages';
 import {
   closeTestEnvironment,
   leftoversOf,
@@ -24,6 +26,7 @@ import {
   uniqueTaskQueue,
 } from '../helpers/temporal';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { removeRunResources } from '../helpers/workspaces';
 
 let scratch = '';
 const workers: WorkerProcess[] = [];
@@ -127,6 +130,54 @@ jobs:
     );
     assert.match(result.stderr, /no_runner/);
     assert.deepEqual(await leftoversOf(runId), []);
+  });
+  it('conveyor status of a running run names the pool no worker serves and how to start one', async () => {
+    const env = await testEnvironment();
+    const runId = `run-test-${taskQueue}-status`;
+    const handle = await env.client.workflow.start('pipelineRun', {
+      taskQueue,
+      workflowId: runId,
+      args: [
+        runInput(
+          pipelineFrom(
+            [
+              'name: waiting',
+              'jobs:',
+              '  here: {runs_on: beta, steps: [{name: s, script: ["echo here"]}]}',
+              '  there:',
+              '    runs_on: gpu',
+              '    queue_timeout: 1h',
+              '    steps: [{name: s, script: ["echo never"]}]',
+              '',
+            ].join('\n'),
+          ),
+        ),
+      ],
+    });
+    try {
+      // Once the served job is done, only the unserved pool holds the run up.
+      await eventually(
+        'job here succeeded',
+        async () => ((await handle.query(statusQuery)).jobs.here?.status === 'success' ? true : undefined),
+        300_000,
+      );
+      const result = await conveyor(['status', runId], {
+        env: { CONVEYOR_DATA_DIR: path.join(scratch, 'laptop') },
+        timeoutMs: 120_000,
+      });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /here success/);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `no worker serves runner pool 'gpu' \\(task queue '${taskQueue}-docker\\.gpu'\\).*CONVEYOR_POOLS=gpu`,
+        ),
+      );
+      assert.doesNotMatch(result.stderr, /beta/, 'the served pool is not mentioned');
+    } finally {
+      await handle.terminate('the test is done');
+      await removeRunResources(runId);
+    }
   });
 });
 

@@ -1,7 +1,10 @@
 /**
  * Recorded histories of every workflow type replay against today's workflow code: a change that alters the command
  * sequence of a running workflow fails here unless it is behind `patched()`. Histories are recorded by
- * scripts/record-histories.ts and kept: the oldest prove that runs started by older code still replay.
+ * scripts/record-histories.ts (deployments: a rollout's run taken from `bench/deploy.ts`, fetched by run id) and kept:
+ * the oldest prove that runs started by older code still replay. Those in `previous-release/` were recorded by the
+ * previous release's code, one or two of every workflow type the worker registers
+ * (scripts/record-release-histories.ts; docs/operations.md, "Rolling upgrades").
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -12,9 +15,11 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import type { PipelineRunInput } from '../../workflows/pipeline-run-messages';
 import { estimatedInlineEvents, inlineEventBudget } from '../../workflows/job-placement';
+import { previousReleaseCommit, registeredWorkflowTypes } from '../helpers/previous-release';
 import { workflowBundle } from '../helpers/temporal';
 
 const directory = path.join(__dirname, 'histories');
+const previousRelease = 'previous-release';
 
 /** A recorded history and the id of the workflow it belongs to (scripts/record-histories.ts writes them). */
 async function readRecord(file: string) {
@@ -49,15 +54,20 @@ async function bundleWithInlineBudget(budget: number): Promise<WorkflowBundleWit
 }
 
 describe('workflow replay', async () => {
-  const files = (await readdir(directory)).filter((file) => file.endsWith('.json')).sort();
+  const dated = (await readdir(directory)).filter((file) => file.endsWith('.json')).sort();
+  const released = (await readdir(path.join(directory, previousRelease)))
+    .filter((file) => file.endsWith('.json') && file !== 'release.json')
+    .sort()
+    .map((file) => path.join(previousRelease, file));
+  const files = [...dated, ...released];
 
-  it('has a recorded history of every workflow type', async () => {
+  it(`has histories of every registered workflow type from the previous release (${previousReleaseCommit().slice(0, 7)})`, async () => {
     const types = new Set<string>();
-    for (const file of files) {
+    for (const file of released) {
       const { type } = await readRecord(file);
       if (type) types.add(type);
     }
-    assert.deepEqual([...types].sort(), ['investigation', 'pipelineJob', 'pipelineRun']);
+    assert.deepEqual([...types].sort(), registeredWorkflowTypes());
   });
 
   for (const file of files) {

@@ -54,7 +54,9 @@ describe('investigations of real failures', () => {
     await withInvestigations('inv-causes', async (bench) => {
       const image = await investigateFailure(
         bench,
-        pipeline(unique('image'), [job('build', [step('main', ['true'], { image: 'conveyor/no-such-image:never' })])]),
+        pipeline(unique('image'), [
+          job('build', [step('main', ['true'], { image: 'conveyor/no-such-image:never', pullPolicy: 'never' })]),
+        ]),
       );
       assertCause(image, 'image_not_found', /image 'conveyor\/no-such-image:never' is not on the Docker host/);
 

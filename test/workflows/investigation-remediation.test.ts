@@ -2,7 +2,7 @@
  * Remediation by policy (docs/investigations.md, "Remediation"), on real runs: with `oom: auto` the investigation
  * re-runs the run at once with double the memory for the job that ran out; with `timeout: approve` it waits, shows
  * the pending action, refuses nothing-to-decide updates, and re-runs only the failed jobs once a human approves.
- * Every action is on the incident's actions list. The policy comes from conveyor.config.yml (CONVEYOR_CONFIG).
+ * `conveyor incidents remediate` decides from the CLI. Every action is on the incident's actions list. The policy comes from conveyor.config.yml (CONVEYOR_CONFIG).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fetchRunInput } from '../../client/runs';
 import { incidentQuery, remediationUpdate, type IncidentView } from '../../workflows/investigation-messages';
+import { conveyor } from '../helpers/cli';
 import { withInvestigations } from '../helpers/incidents';
 import { job, pipeline, step } from '../helpers/models';
 import { runResult } from '../helpers/runs';
@@ -130,6 +131,56 @@ describe('remediation policies', () => {
       assert.deepEqual(Object.keys(input.reuse ?? {}), ['prepare'], 'the successful job is taken over');
       const again = await runResult(client.workflow.getHandle(remedy));
       assert.equal(again.jobs.build?.status, 'failed');
+    });
+  });
+
+  it('conveyor incidents remediate: rejects with a reason, refuses a second decision and bad usage', async () => {
+    await withInvestigations('inv-remedy-cli', async (bench) => {
+      const model = pipeline(unique('cli'), [job('build', [step('main', ['sleep 60'], { timeoutSeconds: 2 })])]);
+      const { runId, status } = await bench.run(model);
+      const id = status.incident;
+      assert.ok(id);
+      await incidentWhen(id, (view) => view.pendingRemediation !== undefined, 'the remediation to wait for approval');
+
+      const neither = await conveyor(['incidents', 'remediate', id]);
+      assert.equal(neither.code, 2, neither.stderr);
+      assert.match(neither.stderr, /give exactly one of --approve or --reject/);
+      const both = await conveyor(['incidents', 'remediate', id, '--approve', '--reject']);
+      assert.equal(both.code, 2, both.stderr);
+      const unknown = await conveyor(['incidents', 'remediate', `${id}-nope`, '--approve']);
+      assert.equal(unknown.code, 2, unknown.stderr);
+      assert.match(unknown.stderr, /no incident '.*-nope' \(list incidents with 'conveyor incidents ls'\)/);
+
+      const rejected = await conveyor(
+        ['incidents', 'remediate', id, '--reject', '--reason', 'the runner is drained', '--json'],
+        { env: { CONVEYOR_USER: 'carol' } },
+      );
+      assert.equal(rejected.code, 0, rejected.stderr);
+      assert.deepEqual(JSON.parse(rejected.stdout), {
+        id,
+        decision: 'rejected',
+        cause: 'timeout',
+        action: 'rerun_failed',
+        by: 'carol',
+        reason: 'the runner is drained',
+      });
+      const done = await incidentWhen(id, (view) => view.stage === 'done', 'the rejection to be recorded');
+      assert.match(done.actions.at(-1)!, /rerun_failed rejected by carol: the runner is drained$/);
+      assert.equal(done.pendingRemediation, undefined);
+
+      const second = await conveyor(['incidents', 'remediate', id, '--approve']);
+      assert.equal(second.code, 1, second.stderr);
+      assert.match(
+        second.stderr,
+        new RegExp(`cannot decide the remediation of ${id}: incident ${id} has no remediation waiting for approval`),
+      );
+      assert.equal(second.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
+      const { client } = await testEnvironment();
+      await assert.rejects(
+        client.workflow.getHandle(`${id}-remedy`).describe(),
+        /not found/i,
+        `no re-run of ${runId} was started`,
+      );
     });
   });
 });

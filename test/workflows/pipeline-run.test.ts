@@ -75,9 +75,11 @@ for (const mode of ['inline jobs', 'child-workflow jobs'] as const) {
       assert.deepEqual(await leftoversOf(runId), []);
     });
 
-    it('fails a step whose image is missing at once, as image_not_found', async () => {
+    it('fails a step whose image is missing and may not be pulled at once, as image_not_found', async () => {
       const { status } = await runPipeline(
-        pipeline('missing-image', [job('only', [step('run', ['true'], { image: 'conveyor/not-built:0' })])]),
+        pipeline('missing-image', [
+          job('only', [step('run', ['true'], { image: 'conveyor/not-built:0', pullPolicy: 'never' })]),
+        ]),
         { runOptions },
       );
       assert.equal(status.status, 'failed');

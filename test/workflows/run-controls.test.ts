@@ -143,7 +143,9 @@ describe('run controls', () => {
         ),
         job('broken', [step('s', ['exit 5'])], { retryCount: 1 }),
         job('after-broken', [step('s', ['true'])], { dependsOn: ['broken'] }),
-        job('hopeless', [step('s', ['true'], { image: 'conveyor/no-such-image:never' })], { retryCount: 3 }),
+        job('hopeless', [step('s', ['true'], { image: 'conveyor/no-such-image:never', pullPolicy: 'never' })], {
+          retryCount: 3,
+        }),
       ]),
     );
     assert.deepEqual(summary(status.jobs), {

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { baseImagesOf } from '../../../activities/image-build';
 import { parsePipeline } from '../../../pipeline/parse-pipeline';
 
 const valid = `name: ship
@@ -66,5 +67,66 @@ describe('the deploy job in the pipeline language', () => {
     assert.deepEqual(errors(both), ['8:5 schema jobs.ship.deploy: a job has steps: or deploy:, not both']);
     const neither = valid.replace('    steps: [{name: build, script: ["make"]}]\n', '    image: alpine:3\n');
     assert.deepEqual(errors(neither), ["4:5 schema jobs.build.steps: missing required field 'steps'"]);
+  });
+
+  const building = `name: ship
+jobs:
+  build:
+    steps: [{name: build, script: ["make"]}]
+    artifacts: {site: [Dockerfile, www]}
+  docs:
+    steps: [{name: docs, script: ["make docs"]}]
+    artifacts: {manual: docs}
+  ship:
+    needs: [build, docs]
+    deploy:
+      service: web
+      build_image: {context: site, tag: conveyor/web:2}
+      port: 8080
+      router: {port: 18080}
+`;
+
+  it('takes build_image from an artifact of a needed job: the tag names the version, the Dockerfile defaults', () => {
+    const parsed = parsePipeline(building);
+    assert.ok(parsed.valid, JSON.stringify(parsed));
+    const ship = parsed.pipeline.jobs.find((job) => job.name === 'ship')!;
+    assert.deepEqual(ship.deploy?.buildImage, { context: 'site', dockerfile: 'Dockerfile', tag: 'conveyor/web:2' });
+    assert.equal(ship.deploy?.version, '2');
+  });
+
+  it('refuses a build context the job does not receive, and a Dockerfile path outside the artifact', () => {
+    assert.deepEqual(errors(building.replace('context: site', 'context: stie')), [
+      "13:30 unknown_artifact jobs.ship.deploy.build_image.context: artifact 'stie' is not one this job receives (did you mean 'site'?)",
+    ]);
+    const notFrom = parsePipeline(
+      building.replace('    needs: [build, docs]\n', '    needs: [build, docs]\n    artifacts_from: [docs]\n'),
+    );
+    assert.equal(notFrom.valid, false);
+    assert.equal(notFrom.errors[0]?.code, 'unknown_artifact');
+    assert.equal(
+      notFrom.errors[0]?.hint,
+      "'site' is stored by build: add 'build' to this job's needs and artifacts_from",
+    );
+    assert.deepEqual(
+      errors(building.replace('tag: conveyor/web:2', 'tag: conveyor/web:2, dockerfile: /etc/Dockerfile')),
+      [
+        "13:69 unsafe_path jobs.ship.deploy.build_image.dockerfile: dockerfile: '/etc/Dockerfile' is absolute; artifact paths are relative to the workspace",
+      ],
+    );
+  });
+
+  it('finds the base images a build needs on the engine: not scratch, earlier stages or build arguments', () => {
+    const dockerfile = [
+      'ARG BASE=conveyor/node:18',
+      'FROM --platform=linux/amd64 conveyor/node:18 AS deps',
+      'RUN npm ci',
+      'FROM $BASE',
+      'FROM scratch AS empty',
+      'FROM \\',
+      '  conveyor/busybox:latest',
+      'COPY --from=deps /app /app',
+      'from deps',
+    ].join('\n');
+    assert.deepEqual(baseImagesOf(dockerfile), ['conveyor/node:18', 'conveyor/busybox:latest']);
   });
 });

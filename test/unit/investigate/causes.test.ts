@@ -1,19 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Probes } from '../../../investigate/cause';
-import { causeNamed, runCauses } from '../../../investigate/catalogue';
+import { causeNamed, runCauses, runLogPatterns } from '../../../investigate/catalogue';
 import { conclude, rankByVerdict } from '../../../investigate/conclusion';
-import { compilePatterns, hypothesise } from '../../../investigate/hypothesise';
+import { hypothesise } from '../../../investigate/hypothesise';
+import { LogScanner, matchesFor } from '../../../investigate/log-scan';
 import type { FailureFrame, Hypothesis, QuotedLine } from '../../../investigate/incident';
 import { frame, line } from './frames';
 
 /** Runs the whole catalogue's rules the way the check activity does, with `output` as the failing step's log. */
 function investigate(subject: FailureFrame, output: QuotedLine[] = [], image?: Probes['image']) {
+  // One scan for every check, as the frame activity makes it (investigate/log-scan.ts).
+  const scanner = new LogScanner({ job: subject.job ?? 'build', step: subject.step }, runLogPatterns);
+  for (const record of output) scanner.add(record);
+  const scan = scanner.finish();
   const hypotheses: Hypothesis[] = runCauses.map((module, index) => {
-    const matches = compilePatterns(module.logPatterns ?? []);
     const probes: Probes = {
-      logMatches: module.logPatterns ? output.filter((quoted) => matches(quoted.line)) : [],
-      linesSearched: output.length,
+      logMatches: module.logPatterns ? matchesFor(scan, module.logPatterns) : [],
+      linesSearched: scan.linesSearched,
       image,
     };
     const outcome = module.decide(subject, probes);
