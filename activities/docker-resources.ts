@@ -8,6 +8,7 @@ import type Docker from 'dockerode';
 import { isDockerNotFound, wrapDockerError } from './docker-errors';
 import { toApplicationFailure } from './errors';
 import { labels, ownerLabels, slug, workspaceVolumeName } from './names';
+import { createSizedVolume, releaseSizedVolume, sizedVolumeOf } from './workspace-disk';
 
 /** The image used for Conveyor's own housekeeping containers (workspace ownership). */
 export const housekeepingImage = 'conveyor/busybox:latest';
@@ -20,6 +21,8 @@ export interface WorkspaceInput {
   jobAttempt?: number;
   /** The owning cluster's label value (see `labels.cluster`). */
   cluster?: string;
+  /** `resources.disk`: the workspace's size limit in bytes (a loop-mounted ext4 image; activities/workspace-disk.ts). */
+  diskBytes?: number;
 }
 
 /** Input of `ensureRunNetwork`. */
@@ -104,11 +107,16 @@ export function createDockerResourceActivities({ docker, cluster }: { docker: Do
  */
 export async function ensureWorkspace(
   docker: Docker,
-  { runId, job, jobAttempt, cluster }: WorkspaceInput,
+  { runId, job, jobAttempt, cluster, diskBytes }: WorkspaceInput,
   firstImage?: string,
 ): Promise<string> {
   const name = workspaceVolumeName(runId, job, jobAttempt);
   const resourceLabels = { ...ownerLabels(runId, cluster), [labels.job]: job };
+  if (diskBytes !== undefined) {
+    // A sized workspace's filesystem is made owned by the step user; no helper container is needed.
+    if (!(await sizedVolumeOf(docker, name))) await createSizedVolume(docker, name, diskBytes, resourceLabels);
+    return name;
+  }
   if (firstImage === housekeepingImage) {
     // Creating an existing volume returns it unchanged, so this is idempotent too.
     await docker.createVolume({ Name: name, Labels: resourceLabels });
@@ -140,7 +148,10 @@ export async function ensureWorkspace(
 
 /** Removes a job attempt's workspace volume; a missing one is fine. */
 export async function deleteWorkspace(docker: Docker, { runId, job, jobAttempt }: WorkspaceInput): Promise<void> {
-  await ignoreMissing(docker.getVolume(workspaceVolumeName(runId, job, jobAttempt)).remove());
+  const name = workspaceVolumeName(runId, job, jobAttempt);
+  const sized = await sizedVolumeOf(docker, name);
+  await ignoreMissing(docker.getVolume(name).remove());
+  await releaseSizedVolume(sized);
 }
 
 /** Removes containers first (they hold volumes and networks), then volumes, then networks matching a label filter. */
@@ -193,9 +204,11 @@ async function removeContainer(container: Docker.Container): Promise<void> {
 
 /** Removes a volume, waiting a little while a container that is being removed still holds it (409). */
 async function removeVolumeWhenFree(docker: Docker, name: string): Promise<void> {
+  const sized = await sizedVolumeOf(docker, name);
   for (let tries = 1; ; tries += 1) {
     try {
       await ignoreMissing(docker.getVolume(name).remove());
+      await releaseSizedVolume(sized);
       return;
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 409 || tries >= 10) throw error;

@@ -51,7 +51,13 @@ export async function startOrAdoptContainer(
   const auth = () => options.registryAuth?.(step.image);
   if (input.pullPolicy === 'always') await pullImage(docker, step.image, auth());
   if (input.prepareWorkspace) {
-    const workspace = { runId: input.runId, job: input.job, jobAttempt: input.jobAttempt, cluster: options.cluster };
+    const workspace = {
+      runId: input.runId,
+      job: input.job,
+      jobAttempt: input.jobAttempt,
+      cluster: options.cluster,
+      diskBytes: input.resources.diskBytes,
+    };
     await ensureWorkspace(docker, workspace, step.image).catch((error: unknown) => {
       throw wrapDockerError(error, `preparing the workspace of job '${input.job}'`);
     });

@@ -24,7 +24,8 @@ export interface RunStepInput {
   timeoutSeconds: number;
   /** Seconds between SIGTERM and SIGKILL on timeout. */
   graceSeconds: number;
-  resources: { memoryBytes: number; cpus: number };
+  /** `diskBytes`: the workspace's size limit (`resources.disk`), when the job sets one. */
+  resources: { memoryBytes: number; cpus: number; diskBytes?: number };
   /** `none`, or the name of the run's isolated network. */
   networkMode: string;
   /** When the image is pulled (docs/runs.md, "Images and registries"); absent means `if_not_present`. */

@@ -27,10 +27,11 @@ import type { RunStepInput, RunStepResult } from './docker-step-types';
 import { toApplicationFailure } from './errors';
 import { classifyExit } from './exit-codes';
 import type { LogStore, LogWriter } from './log-store';
-import { stepContainerName } from './names';
+import { stepContainerName, workspaceVolumeName } from './names';
 import { createSecretMasker } from './secret-masker';
 import { createStaticSecretStore, type SecretStore } from './secrets';
 import { resolveStepTemplate, type ResolvedStep } from './step-template';
+import { isSizedVolumeFull } from './workspace-disk';
 
 export type { RunStepInput, RunStepResult } from './docker-step-types';
 export { stepContainerOptions, stepUser } from './docker-step-container';
@@ -158,10 +159,19 @@ async function watchContainer(
     if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
     // Every line is stored before the outcome is: an attempt that finds the outcome finds the whole log too.
     await closeWriter();
+    // A failed step of a size-limited workspace ran out of disk when it said so (ENOSPC) or left the workspace full
+    // (docs/runs.md, "Limits").
+    const diskFull =
+      exitCode !== 0 &&
+      !timedOut &&
+      !oomKilled &&
+      input.resources.diskBytes !== undefined &&
+      (tail.some((line) => /no space left on device|ENOSPC/i.test(line)) ||
+        (await isSizedVolumeFull(docker, workspaceVolumeName(input.runId, input.job, input.jobAttempt))));
     const result: RunStepResult = {
       outcome: timedOut ? 'timed_out' : exitCode === 0 ? 'success' : 'failed',
       exitCode,
-      reason: timedOut ? 'timed_out' : classifyExit(exitCode, oomKilled),
+      reason: timedOut ? 'timed_out' : diskFull ? 'disk_full' : classifyExit(exitCode, oomKilled),
       oomKilled,
       startedAt: new Date(startedAtMs).toISOString(),
       finishedAt:

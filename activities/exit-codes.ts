@@ -9,6 +9,8 @@ export type ExitReason =
   | 'command_not_found'
   | 'not_executable'
   | 'oom_killed'
+  /** The step wrote past its workspace's `resources.disk` (docs/runs.md, "Limits"). */
+  | 'disk_full'
   | 'signal'
   | 'timed_out'
   | 'image_not_found'

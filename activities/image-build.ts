@@ -96,7 +96,10 @@ export function createImageBuildActivities(deps: ImageBuildActivityDeps) {
         );
       }
       const baseImages = await checkBaseImages(deps.docker, baseImagesOf(text.content), input.job, dockerfile);
-      const output = await runBuild(deps.docker, content.open(), input, dockerfile, () => ctx.heartbeat());
+      const output = await runBuild(deps.docker, content.open(), input, dockerfile, {
+        progress: () => ctx.heartbeat(),
+        signal: ctx.cancellationSignal,
+      });
       if (output.error !== undefined) {
         const tail = output.lines.slice(-tailLines).join('\n');
         throw new ImageBuildError(
@@ -204,7 +207,7 @@ async function runBuild(
   context: Readable,
   input: BuildDeployImageInput,
   dockerfile: string,
-  progress: () => void,
+  watch: { progress: () => void; signal: AbortSignal },
 ): Promise<BuildOutput> {
   const stream = await docker
     .buildImage(context as unknown as NodeJS.ReadableStream, {
@@ -226,12 +229,16 @@ async function runBuild(
   const lines: string[] = [];
   let error: string | undefined;
   let partial = '';
+  // A cancelled activity closes the connection, and the engine stops the build.
+  const abort = () =>
+    (stream as unknown as { destroy(error?: Error): void }).destroy(new Error('the build was cancelled'));
+  watch.signal.addEventListener('abort', abort, { once: true });
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(
       stream,
       (failure: Error | null) => (failure ? reject(wrapDockerError(failure, `building ${input.tag}`)) : resolve()),
       (event: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
-        progress();
+        watch.progress();
         if (event.stream) {
           const text = partial + event.stream;
           const parts = text.split('\n');
@@ -242,7 +249,7 @@ async function runBuild(
         if (event.error !== undefined) error = event.errorDetail?.message ?? event.error;
       },
     );
-  });
+  }).finally(() => watch.signal.removeEventListener('abort', abort));
   if (partial.trim() !== '') lines.push(partial.trimEnd());
   return error === undefined ? { lines } : { lines, error: error.trim() };
 }

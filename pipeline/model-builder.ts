@@ -78,6 +78,7 @@ function buildJob(
           ? limits.memoryBytes.default
           : (parseMemorySize(input.resources.memory) ?? limits.memoryBytes.default),
       cpus: input.resources?.cpus ?? limits.cpus.default,
+      ...(input.resources?.disk === undefined ? {} : { diskBytes: parseMemorySize(input.resources.disk) }),
     },
     network: input.network ?? 'isolated',
     artifacts: Object.entries(input.artifacts ?? {}).map(([name, artifact]): ArtifactModel => {

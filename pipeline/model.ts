@@ -82,7 +82,8 @@ export interface JobModel {
   /** The name of the job as written, before matrix expansion. */
   baseName: string;
   /** Container limits for every step of the job. */
-  resources: { memoryBytes: number; cpus: number };
+  /** `diskBytes`: the workspace's size limit (`resources.disk`), absent when unlimited. */
+  resources: { memoryBytes: number; cpus: number; diskBytes?: number };
   /**
    * `isolated` (the run's internal network, no route outside the host; the default), `egress` (the run's bridge
    * network with outbound access, for `npm ci` or `pip install`) or `none`.

@@ -18,6 +18,7 @@ export const limits = {
   jobRetryCount: { min: 0, max: 5, default: 0 },
   stepRetryCount: { min: 0, max: 3, default: 0 },
   memoryBytes: { min: 6 * 1024 ** 2, max: 64 * 1024 ** 3, default: 512 * 1024 ** 2 },
+  diskBytes: { min: 8 * 1024 ** 2, max: 1024 ** 4 },
   cpus: { min: 0.01, max: 64, default: 1 },
   maxParallel: { min: 1, max: 1000 },
   matrixCombinations: 256,
@@ -234,6 +235,26 @@ export const jobSchema = z
           .max(limits.cpus.max)
           .optional()
           .meta({ description: 'CPU limit per step container (fractions allowed).', default: 1 }),
+        disk: z
+          .union([z.number(), z.string()], { error: 'expected a size such as "100Mi" or "2g"' })
+          .superRefine((value, context) => {
+            const bytes = parseMemorySize(value);
+            const range = limits.diskBytes;
+            if (bytes === undefined || bytes < range.min || bytes > range.max) {
+              context.addIssue({
+                code: 'custom',
+                message: `'${value}' is not a workspace size between ${formatMemorySize(range.min)} and ${formatMemorySize(range.max)}`,
+                params: {
+                  code: bytes === undefined ? 'schema' : 'out_of_range',
+                  hint: 'write a size such as "100Mi" or "2g"',
+                },
+              });
+            }
+          })
+          .optional()
+          .meta({
+            description: 'Size limit of the job’s workspace, e.g. "1Gi"; writing past it fails the step disk_full.',
+          }),
       })
       .optional()
       .meta({ description: 'Container limits for every step of the job.' }),

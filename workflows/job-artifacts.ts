@@ -152,7 +152,15 @@ export async function downloadJobInputs(
   try {
     await artifactActivities(input.options, input.job).downloadArtifacts.executeWithOptions(
       { summary: `${input.job.name} / artifacts in (${inputs.map((a) => a.name).join(', ')})` },
-      [{ runId: input.runId, job: input.job.name, jobAttempt, artifacts: inputs }],
+      [
+        {
+          runId: input.runId,
+          job: input.job.name,
+          jobAttempt,
+          artifacts: inputs,
+          ...(input.job.resources.diskBytes === undefined ? {} : { diskBytes: input.job.resources.diskBytes }),
+        },
+      ],
     );
     return true;
   } catch (error) {

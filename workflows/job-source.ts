@@ -102,7 +102,16 @@ export async function extractJobSource(
   try {
     await sourceActivities(input.options, input.job).extractSource.executeWithOptions(
       { summary: `${job.name} / checkout ${input.source?.commit.slice(0, 12) ?? ''}` },
-      [{ runId: input.runId, job: job.name, jobAttempt, archive: sourcePlan.archive, path: checkout.path }],
+      [
+        {
+          runId: input.runId,
+          job: job.name,
+          jobAttempt,
+          archive: sourcePlan.archive,
+          path: checkout.path,
+          ...(job.resources.diskBytes === undefined ? {} : { diskBytes: job.resources.diskBytes }),
+        },
+      ],
     );
     return true;
   } catch (error) {

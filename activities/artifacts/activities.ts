@@ -136,6 +136,8 @@ export interface DownloadArtifactsInput {
   job: string;
   jobAttempt?: number;
   artifacts: ArtifactInput[];
+  /** The job's `resources.disk`, when it creates the workspace (docs/runs.md, "Limits"). */
+  diskBytes?: number;
 }
 
 /** Result of `downloadArtifacts`. */

@@ -27,14 +27,17 @@ export interface WorkspaceRef {
   jobAttempt?: number;
   /** The owning cluster's label value (see `labels.cluster`). */
   cluster?: string;
+  /** `resources.disk`: the size limit of a workspace this activity creates (docs/runs.md, "Limits"). */
+  diskBytes?: number;
 }
 
 /** The workspace of a job attempt an activity works on, owned by the worker's cluster. */
 export function workspaceRef(
-  input: { runId: string; job: string; jobAttempt?: number },
+  input: { runId: string; job: string; jobAttempt?: number; diskBytes?: number },
   cluster: string | undefined,
 ): WorkspaceRef {
-  return { runId: input.runId, job: input.job, jobAttempt: input.jobAttempt, cluster };
+  const ref: WorkspaceRef = { runId: input.runId, job: input.job, jobAttempt: input.jobAttempt, cluster };
+  return input.diskBytes === undefined ? ref : { ...ref, diskBytes: input.diskBytes };
 }
 
 /** Where the workspace is mounted in step containers and in the housekeeping container. */
@@ -185,8 +188,10 @@ export async function localWorkspaceDir(docker: Docker, ref: WorkspaceRef): Prom
     const volume = (await docker.getVolume(workspaceVolumeName(ref.runId, ref.job, ref.jobAttempt)).inspect()) as {
       Driver?: string;
       Mountpoint?: string;
+      Options?: Record<string, string> | null;
     };
-    if (volume.Driver !== 'local' || !volume.Mountpoint) return undefined;
+    // A volume that mounts a device (a size-limited workspace) is mounted only while a container runs.
+    if (volume.Driver !== 'local' || !volume.Mountpoint || volume.Options?.device) return undefined;
     await access(volume.Mountpoint, constants.R_OK | constants.W_OK | constants.X_OK);
     return (await lstat(volume.Mountpoint)).isDirectory() ? volume.Mountpoint : undefined;
   } catch {

@@ -66,6 +66,8 @@ export interface ExtractSourceInput {
   archive: SourceArchive;
   /** Sub-path of /workspace ('' for /workspace itself). */
   path: string;
+  /** The job's `resources.disk`, when it creates the workspace (docs/runs.md, "Limits"). */
+  diskBytes?: number;
 }
 
 /** What `extractSource` did: how many files, which way, and where its time went (docs/benchmarks.md). */

@@ -107,7 +107,9 @@ describe('a deploy job builds the image it deploys', () => {
           // Built and live: the router answers with what the package job wrote; the run and the deployment
           // record the image id, which is the id of the tag the build produced.
           const marker = `built-content-${service}`;
-          const first = await run(pipelineSource({ service, routerPort, tag: tag('v1'), marker }));
+          // The RUN records the network interfaces the build sees: with networkmode none, only the loopback.
+          const extra = 'RUN ls /sys/class/net > /www/interfaces.txt';
+          const first = await run(pipelineSource({ service, routerPort, tag: tag('v1'), marker, extra }));
           assert.equal(first.status, 'success', JSON.stringify(first.jobs));
           const built = first.jobs.ship?.deployment?.image;
           assert.ok(built, 'the run records the built image');
@@ -121,6 +123,8 @@ describe('a deploy job builds the image it deploys', () => {
           const answer = await get(routerPort);
           assert.equal(answer.status, 200, JSON.stringify(answer));
           assert.equal(answer.body.trim(), marker);
+          const interfaces = await get(routerPort, {}, '/interfaces.txt');
+          assert.equal(interfaces.body.trim(), 'lo', 'a RUN instruction has no network but the loopback');
           const status = await fetchDeploymentStatus(client, service, 'test');
           assert.equal(status.state, 'complete');
           assert.equal(status.stable?.image, built.id, 'the deployment runs exactly the built image');
