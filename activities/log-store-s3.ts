@@ -21,8 +21,9 @@ export interface S3LogStoreOptions {
   /** Flush early once this many bytes are buffered (default 1 MiB). */
   maxChunkBytes?: number;
   /**
-   * A writer's first chunk goes out this soon after its first line, in ms (default 100): a step's first line is what
-   * a user waits for after `conveyor run`; later chunks keep the `flushMs` pace.
+   * A writer's first chunk goes out this soon after its first line, in ms (default 20, enough for the lines of one
+   * read from the container to share it): a step's first line is what a user waits for after `conveyor run`; later
+   * chunks keep the `flushMs` pace.
    */
   firstFlushMs?: number;
 }
@@ -34,7 +35,7 @@ export function createS3LogStore(options: S3LogStoreOptions): LogStore {
   const { client, bucket } = options;
   const flushMs = options.flushMs ?? 1000;
   const maxChunkBytes = options.maxChunkBytes ?? 1024 * 1024;
-  const firstFlushMs = options.firstFlushMs ?? 100;
+  const firstFlushMs = options.firstFlushMs ?? 20;
   const runPrefix = (runId: string) => `logs/${slug(runId)}/`;
 
   async function* listChunks(runId: string): AsyncIterable<{ stream: string; seq: number; key: string }> {

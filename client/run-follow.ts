@@ -5,7 +5,6 @@
  */
 import type { Client } from '@temporalio/client';
 import { temporalUiUrl, type ConveyorConfig } from '../workers/config';
-import { createLogStoreFromConfig } from '../workers/stores';
 import type { PipelineRunInput, PipelineRunStatus } from '../workflows/pipeline-run-messages';
 import { CliError } from './cli-error';
 import { tickUntilClosed } from './follow-loop';
@@ -24,18 +23,46 @@ export interface FollowFlags {
   json?: boolean;
 }
 
+/** A Temporal connection being opened for {@link startAndFollow}, and where its notices go. */
+export interface RunConnection {
+  temporal: Promise<ReconnectingClient>;
+  notices: { target: (text: string) => void };
+}
+
+/**
+ * Starts connecting to Temporal for a run, so that connecting overlaps the caller's own work (finding the work tree,
+ * reading and checking the pipeline: docs/benchmarks.md). Hand it to {@link startAndFollow}, which reports its
+ * error, or to {@link abandonConnection} when the command stops before that.
+ */
+export function connectForRun(config: ConveyorConfig): RunConnection {
+  const notices = { target: (text: string) => void process.stderr.write(`conveyor: ${text}\n`) };
+  const temporal = ReconnectingClient.connect(config, { notice: (text) => notices.target(text) });
+  temporal.catch(() => undefined);
+  return { temporal, notices };
+}
+
+/** Closes a connection from {@link connectForRun} that {@link startAndFollow} never received. */
+export async function abandonConnection(connection: RunConnection): Promise<void> {
+  await connection.temporal.then(
+    (temporal) => temporal.close(),
+    () => undefined,
+  );
+}
+
 /** Starts a run and, unless detached, follows it to its end; returns the final status. */
 export async function startAndFollow(
   config: ConveyorConfig,
   input: PipelineRunInput,
   flags: FollowFlags,
+  connection: RunConnection = connectForRun(config),
 ): Promise<PipelineRunStatus | undefined> {
   // With --json, stdout carries only the JSON summary; everything for humans goes to stderr.
   const human = flags.json ? process.stderr : process.stdout;
   let view: RunView | undefined;
   const notice = (text: string) =>
     view ? view.notice(`conveyor: ${text}`) : process.stderr.write(`conveyor: ${text}\n`);
-  const temporal = await ReconnectingClient.connect(config, { notice });
+  connection.notices.target = notice;
+  const temporal = await connection.temporal;
   const runId = newRunId(input.pipeline.name);
   try {
     await temporal.call((client) => startRunWorkflow(client, config, runId, input));
@@ -46,6 +73,8 @@ export async function startAndFollow(
       if (flags.json) console.log(JSON.stringify({ runId, status: 'running' }));
       return undefined;
     }
+    // The log store (and its S3 client) loads while the worker starts the first step, not before the run starts.
+    const { createLogStoreFromConfig } = await import('../workers/stores.js');
     view = new RunView(
       {
         runId,

@@ -19,11 +19,33 @@ type StepActivities = ReturnType<typeof createDockerStepActivities>;
 type ResourceActivities = ReturnType<typeof createDockerResourceActivities>;
 
 /**
- * The Docker task queue of a job's runner pool (docs/operations.md, "Runner pools"); without one, the default
- * pool's `<workflow task queue>-docker`.
+ * A job whose workspace lives on one Docker engine: `hostQueue` is that engine's queue in the job's pool
+ * (docs/operations.md, "A job stays on its Docker engine").
  */
-export function dockerQueue(job?: { pool?: string }): string {
-  return poolTaskQueue(workflowInfo().taskQueue, job?.pool);
+export interface PinnedJob {
+  pool?: string;
+  hostQueue?: string;
+}
+
+/**
+ * The Docker task queue of a job: its Docker engine's queue once it has one, else its runner pool's
+ * (docs/operations.md, "Runner pools"); without either, the default pool's `<workflow task queue>-docker`.
+ */
+export function dockerQueue(job?: PinnedJob): string {
+  return job?.hostQueue ?? poolTaskQueue(workflowInfo().taskQueue, job?.pool);
+}
+
+/**
+ * Which Docker engine of the job's pool takes the job: any worker of the pool answers with its engine's queue.
+ * It waits for a worker like any container activity (`queue_timeout`, then `no_runner`).
+ */
+export function engineClaimActivities(job: { pool?: string; queueTimeoutSeconds?: number }) {
+  return proxyActivities<{ claimJobHost: () => Promise<{ queue: string }> }>({
+    taskQueue: dockerQueue({ pool: job.pool }),
+    scheduleToStartTimeout: queueTimeout(job),
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', maximumInterval: '10 seconds', maximumAttempts: 5 },
+  });
 }
 
 /**
@@ -40,12 +62,21 @@ export function queueTimeout(job?: { queueTimeoutSeconds?: number }): string {
  */
 export function noRunnerFailure(
   error: unknown,
-  job: { pool?: string; queueTimeoutSeconds?: number },
+  job: PinnedJob & { queueTimeoutSeconds?: number },
 ): { reason: 'no_runner'; message: string } | undefined {
   const cause = error instanceof ActivityFailure ? error.cause : undefined;
   if (!(cause instanceof TimeoutFailure) || cause.timeoutType !== 'SCHEDULE_TO_START') return undefined;
   const pool = job.pool ?? defaultPool;
   const seconds = job.queueTimeoutSeconds ?? queueTimeoutLimits.default;
+  if (job.hostQueue) {
+    return {
+      reason: 'no_runner',
+      message:
+        `no worker on the Docker engine that holds the job's workspace (task queue '${job.hostQueue}') took its ` +
+        `next step within its queue_timeout (${seconds} s); a job stays on its engine: start a worker of pool ` +
+        `'${pool}' on that host, or re-run the job (docs/operations.md, "A job stays on its Docker engine")`,
+    };
+  }
   return {
     reason: 'no_runner',
     message:
@@ -55,9 +86,13 @@ export function noRunnerFailure(
 }
 
 /** Workspace, network and cleanup activities: short, idempotent, retried with backoff up to 10 times. */
-export function resourceActivities(job?: { pool?: string }): ActivityInterfaceFor<ResourceActivities> {
+export function resourceActivities(
+  job?: PinnedJob & { queueTimeoutSeconds?: number },
+): ActivityInterfaceFor<ResourceActivities> {
   return proxyActivities<ResourceActivities>({
     taskQueue: dockerQueue(job),
+    // A pinned job's engine may be gone for good: then its workspace is the sweeper's (docs/operations.md).
+    ...(job?.hostQueue ? { scheduleToStartTimeout: queueTimeout(job) } : {}),
     // Cleanup of a large run removes many containers and volumes, heartbeating as it goes.
     startToCloseTimeout: '5 minutes',
     heartbeatTimeout: '30 seconds',

@@ -20,7 +20,13 @@ import { sourceVariables, type RunSource } from '../pipeline/source';
 import type { RunStepInput, RunStepResult } from '../activities/docker-step';
 import type { ExitReason } from '../activities/exit-codes';
 import type { JobState, RunOptions, StepState } from './pipeline-run-messages';
-import { noRunnerFailure, resourceActivities, stepActivities } from './activity-proxies';
+import {
+  engineClaimActivities,
+  noRunnerFailure,
+  resourceActivities,
+  stepActivities,
+  type PinnedJob,
+} from './activity-proxies';
 import { startDeadline } from './deadline';
 import { runDeployJob } from './deploy-job';
 import { retryDelaySeconds, shouldRetryStep } from './retry';
@@ -37,6 +43,9 @@ import { checksOutSource, extractJobSource, type JobSourcePlan } from './job-sou
 
 /** A step's activity also creates the container of the job's next step while it runs (docs/benchmarks.md). */
 export const prepareNextStepPatch = 'conveyor-prepare-next-step';
+
+/** A job's container work stays on the Docker engine that took it (docs/operations.md). */
+export const pinJobHostPatch = 'conveyor-pin-job-host';
 
 /** What running a job needs from its run. */
 export interface JobInput {
@@ -91,13 +100,19 @@ export async function runJob(input: JobInput, state: JobState): Promise<void> {
 /** One attempt of the whole job, bounded by the job timeout; leaves `state` final. */
 async function runJobAttempt(input: JobInput, state: JobState, jobAttempt: number): Promise<void> {
   const { job, runId } = input;
-  const resources = resourceActivities(job);
   const deadline = startDeadline(job.timeoutSeconds);
   // The first step creates the workspace and, on success, the last one removes it (no extra round trips);
   // whatever else happens, it is removed here.
   const workspace = { removed: false };
+  // All of the attempt's container work goes to the Docker engine that holds its workspace, which a worker of the
+  // pool picks first (docs/operations.md, "A job stays on its Docker engine"); runs from before that replay as
+  // they ran, on the pool's queue.
+  let pinned: JobInput | undefined = patched(pinJobHostPatch) ? undefined : input;
   try {
-    await deadline.scope.run(() => runSteps(input, state, jobAttempt, workspace));
+    await deadline.scope.run(async () => {
+      pinned ??= await pinToEngine(input, state);
+      if (pinned) await runSteps(pinned, state, jobAttempt, workspace);
+    });
   } catch (error) {
     if (!isCancellation(error)) throw error;
     markUnfinished(state, deadline.timedOut() ? 'timed_out' : 'cancelled');
@@ -106,10 +121,36 @@ async function runJobAttempt(input: JobInput, state: JobState, jobAttempt: numbe
   } finally {
     deadline.clear();
     // With no worker in the job's pool there is nobody to remove it; a worker's start sweeps closed runs' leftovers.
-    if (!workspace.removed && state.reason !== 'no_runner') {
-      await CancellationScope.nonCancellable(() => resources.removeWorkspace({ runId, job: job.name, jobAttempt }));
+    // A job no engine took has no workspace.
+    if (pinned && !workspace.removed && state.reason !== 'no_runner') {
+      const resources = resourceActivities(pinned.job);
+      const removal = CancellationScope.nonCancellable(() =>
+        resources.removeWorkspace({ runId, job: job.name, jobAttempt }),
+      );
+      // A pinned job whose engine has no worker any more: a worker's start there sweeps the closed run's volume.
+      await (pinned === input ? removal : removal.catch(() => undefined));
     }
     if (artifactHooks.downloads(input)) await CancellationScope.nonCancellable(() => releaseJobInputs(input));
+  }
+}
+
+/**
+ * The job with its Docker engine's queue (`PinnedJob`), or `undefined` after marking the job failed when no worker
+ * of its pool answered (`no_runner` after `queue_timeout`).
+ */
+async function pinToEngine(input: JobInput, state: JobState): Promise<JobInput | undefined> {
+  try {
+    const { queue } = await engineClaimActivities(input.job).claimJobHost();
+    const job: JobModel & PinnedJob = { ...input.job, hostQueue: queue };
+    return { ...input, job };
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    const failure = noRunnerFailure(error, input.job) ?? describeActivityFailure(error);
+    const [first, ...rest] = state.steps;
+    if (first) Object.assign(first, { status: 'failed', ...failure, finishedAt: new Date().toISOString() });
+    for (const step of rest) step.status = 'skipped';
+    Object.assign(state, { status: 'failed', ...failure, failedStep: first?.name });
+    return undefined;
   }
 }
 

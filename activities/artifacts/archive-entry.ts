@@ -2,7 +2,10 @@
  * The entries an artifact archive is packed from, whatever their source (a job's workspace through the Docker API,
  * or a local directory), and the canonical order they must arrive in.
  */
-import type { Readable } from 'node:stream';
+import type { FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ioBlockSize } from '../store/scratch';
 
 /** One file, directory or link to pack. */
 export interface SourceEntry {
@@ -19,6 +22,26 @@ export interface SourceEntry {
   body?: Readable;
   /** How to skip the content cheaply (a local file is closed unread; an archive stream must be drained). */
   discard?: () => void;
+}
+
+/** Files up to this size are written with one call (a write stream per 4 KiB file costs more than the write). */
+const smallFileSize = 256 * 1024;
+
+/** Writes a file entry's content to `handle`, which it closes: in one write when small, streamed otherwise. */
+export async function writeContent(handle: FileHandle, entry: SourceEntry): Promise<void> {
+  const body = entry.body ?? Readable.from([]);
+  if (entry.size > smallFileSize) {
+    // The write stream closes the handle when it ends or fails.
+    await pipeline(body, handle.createWriteStream({ highWaterMark: ioBlockSize }));
+    return;
+  }
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk as Buffer);
+    await handle.writeFile(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Skips an entry's content without using it. */

@@ -7,7 +7,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { comparePaths, type SourceEntry } from './archive-entry';
-import { ioBlockSize, scratchPath } from '../store/scratch';
+import { ioBlockSize, readBlockSize, scratchPath } from '../store/scratch';
 
 /** Entries of `source` in canonical order; call `release` when done with them to remove the spool. */
 export async function sortEntries(
@@ -53,7 +53,7 @@ export async function sortEntries(
       const body =
         entry.size === 0
           ? Readable.from([])
-          : createReadStream(spool, { start, end: start + entry.size - 1, highWaterMark: ioBlockSize });
+          : createReadStream(spool, { start, end: start + entry.size - 1, highWaterMark: readBlockSize(entry.size) });
       yield { ...entry, body, discard: () => body.destroy() };
     }
   }

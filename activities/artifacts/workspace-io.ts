@@ -8,15 +8,14 @@
 import { constants } from 'node:fs';
 import { access, chmod, lchown, link, lstat, mkdir, open, symlink, unlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type Docker from 'dockerode';
 import tar from 'tar-stream';
 import { isDockerNotFound, wrapDockerError } from '../docker-errors';
 import { housekeepingImage } from '../docker-resources';
 import { labels, ownerLabels, workspaceVolumeName } from '../names';
-import { entriesUnder, normaliseEntryPath, type SourceEntry } from './archive-entry';
+import { entriesUnder, normaliseEntryPath, writeContent, type SourceEntry } from './archive-entry';
 import { Readable } from 'node:stream';
-import { chunkSize, ioBlockSize } from '../store/scratch';
+import { chunkSize } from '../store/scratch';
 import { UnsafeEntryError } from './path-safety';
 import { packArchive } from './tar-pack';
 
@@ -291,8 +290,7 @@ async function writeEntries(
         await handle.close();
         throw error;
       }
-      // The write stream closes the handle when it ends or fails.
-      await pipeline(entry.body ?? Readable.from([]), handle.createWriteStream({ highWaterMark: ioBlockSize }));
+      await writeContent(handle, entry);
     } else if (entry.type === 'symlink') {
       await clear(entry.path);
       await symlink(entry.linkname ?? '', absolute);

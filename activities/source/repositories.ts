@@ -240,7 +240,8 @@ export class GitRepositories {
   /** A tar stream of the commit's tree (`git archive`); it fails if git does. */
   async archive(repository: string, commit: string, signal?: AbortSignal): Promise<Readable> {
     const directory = await this.directory(repository);
-    return gitStream(['archive', '--format=tar', commit], `archiving ${commit.slice(0, 12)}`, {
+    // Modes 0644 and 0755 in the archive itself (git's default umask 0002 gives 0664 and 0775).
+    return gitStream(['-c', 'tar.umask=0022', 'archive', '--format=tar', commit], `archiving ${commit.slice(0, 12)}`, {
       cwd: directory,
       signal,
     });

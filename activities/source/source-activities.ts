@@ -6,9 +6,11 @@
  *   workflow bundle).
  * - `archiveSource`: once per run, a `git archive` of the run's commit streamed into the artifact store
  *   (content-addressed: the same commit gives the same object), held by a reference of the run until it ends.
- * - `extractSource`: before a job's first step, fetches that archive, verifies its size and SHA-256, and only then
- *   extracts it into the job's `/workspace` (or a sub-path) through the Docker API — steps need neither git nor
- *   credentials, and every job of the run sees the same tree.
+ * - `extractSource`: before a job's first step, fetches that archive, verifies its size and SHA-256 and checks every
+ *   entry (once per worker for the jobs that start together), and only then extracts it into the job's
+ *   `/workspace` (or a sub-path): with the system tar as the step user when the workspace is a local, empty volume,
+ *   entry by entry otherwise (docs/artifacts.md#workspace-io) — steps need neither git nor credentials, and every
+ *   job of the run sees the same tree.
  */
 import { Context } from '@temporalio/activity';
 import type Docker from 'dockerode';
@@ -21,9 +23,10 @@ import type { SourceEntry } from '../artifacts/archive-entry';
 import { archiveEntries } from '../artifacts/archive-read';
 import { ArtifactCatalog, jobHolder } from '../artifacts/catalog';
 import { classifyArtifactError } from '../artifacts/errors';
-import { fetchVerified } from '../artifacts/transfer';
+import { SharedArchives } from '../artifacts/shared-content';
+import { extractWithSystemTar } from '../artifacts/system-tar';
 import { packArchive } from '../artifacts/tar-pack';
-import { extractIntoWorkspace, workspaceRef } from '../artifacts/workspace-io';
+import { extractIntoWorkspace, localWorkspaceDir, workspaceRef } from '../artifacts/workspace-io';
 import { wrapDockerError } from '../docker-errors';
 import { ensureWorkspace } from '../docker-resources';
 import { stepUser } from '../docker-step';
@@ -67,6 +70,17 @@ export interface ExtractSourceInput {
   diskBytes?: number;
 }
 
+/** What `extractSource` did: how many files, which way, and where its time went (docs/benchmarks.md). */
+export interface ExtractedSource {
+  files: number;
+  /** `tar`: the system tar into an empty local workspace; `direct`: entry by entry through the volume's mountpoint;
+   * `archive`: through Docker's archive API (docs/artifacts.md#workspace-io). */
+  via: 'tar' | 'direct' | 'archive';
+  /** Milliseconds: creating the workspace, fetching and verifying the archive and checking its entries (0 when
+   * another job of this worker had just done it), waiting for such a job, and extracting. */
+  timings: { workspaceMs: number; fetchMs: number; checkMs: number; waitMs: number; extractMs: number };
+}
+
 /** The holder name of a run's reference to its source archive. */
 export function sourceHolder(runId: string): string {
   return jobHolder(runId, '~source');
@@ -93,6 +107,7 @@ export interface PreparedScheduledRun {
 export function createSourceActivities(deps: SourceActivityDeps) {
   const { repositories } = deps;
   const catalog = new ArtifactCatalog(deps.store);
+  const shared = new SharedArchives(deps.store, deps.spoolDir);
 
   async function prepareScheduledRun(request: ScheduledRunInput): Promise<PreparedScheduledRun> {
     try {
@@ -159,33 +174,54 @@ export function createSourceActivities(deps: SourceActivityDeps) {
     }
   }
 
-  async function extractSource(input: ExtractSourceInput): Promise<{ files: number }> {
+  async function extractSource(input: ExtractSourceInput): Promise<ExtractedSource> {
     const ctx = Context.current();
     const ref = workspaceRef(input, deps.cluster);
+    const started = performance.now();
     try {
       await ensureWorkspace(deps.docker, ref).catch((error: unknown) => {
         throw wrapDockerError(error, `preparing the workspace of job '${input.job}'`);
       });
-      const digest = parseDigest(input.archive.digest);
-      // Nothing reaches the workspace before the whole archive has been checked against its digest and size.
-      const content = await fetchVerified(deps.store, digest, {
-        expectedSize: input.archive.size,
-        spoolDir: deps.spoolDir,
-        onProgress: () => ctx.heartbeat(),
-        signal: ctx.cancellationSignal,
-      }).catch((error: unknown) => {
-        throw classifyArtifactError(error, { artifact: 'source', digest: input.archive.digest });
-      });
-      try {
-        let files = 0;
-        const [uid, gid] = stepUser.split(':').map(Number) as [number, number];
-        const entries = underPath(archiveEntries(content.open(), 'none'), input.path, () => (files += 1));
-        await extractIntoWorkspace(deps.docker, ref, entries, { uid, gid }).catch((error: unknown) => {
-          throw classifyArtifactError(error, { artifact: 'source', digest: input.archive.digest });
+      const prepared = performance.now();
+      const classify = (error: unknown) =>
+        classifyArtifactError(error, { artifact: 'source', digest: input.archive.digest });
+      // Nothing reaches the workspace before the whole archive has been checked against its digest and size, and
+      // every entry against the extraction guard; jobs extracting the same archive at once share one such copy.
+      const archive = await shared
+        .acquire(parseDigest(input.archive.digest), input.archive.size, () => ctx.heartbeat(), ctx.cancellationSignal)
+        .catch((error: unknown) => {
+          throw classify(error);
         });
-        return { files };
+      const fetched = performance.now();
+      try {
+        const owner = stepOwner();
+        const dir = await localWorkspaceDir(deps.docker, ref);
+        const fast =
+          dir !== undefined &&
+          (await extractWithSystemTar(dir, input.path, archive.open, owner, {
+            signal: ctx.cancellationSignal,
+            onProgress: () => ctx.heartbeat(),
+          }).catch((error: unknown) => {
+            throw classify(error);
+          }));
+        let files = archive.contents.files;
+        let via: ExtractedSource['via'] = 'tar';
+        if (!fast) {
+          files = 0;
+          const entries = underPath(archiveEntries(archive.open(), 'none'), input.path, () => (files += 1));
+          via = await extractIntoWorkspace(deps.docker, ref, entries, owner).catch((error: unknown) => {
+            throw classify(error);
+          });
+        }
+        const timings = {
+          workspaceMs: prepared - started,
+          ...archive.timings,
+          waitMs: fetched - prepared - archive.timings.fetchMs - archive.timings.checkMs,
+          extractMs: performance.now() - fetched,
+        };
+        return { files, via, timings: roundTimings(timings) };
       } finally {
-        await content.release();
+        await archive.release();
       }
     } catch (error) {
       throw toApplicationFailure(error);
@@ -252,4 +288,13 @@ async function* underPath(
     if (entry.type === 'file') onFile();
     yield segments.length === 0 ? entry : { ...entry, path: posix.join(base, entry.path) };
   }
+}
+
+function stepOwner(): { uid: number; gid: number } {
+  const [uid, gid] = stepUser.split(':').map(Number) as [number, number];
+  return { uid, gid };
+}
+
+function roundTimings<T extends Record<string, number>>(timings: T): T {
+  return Object.fromEntries(Object.entries(timings).map(([key, ms]) => [key, Math.max(0, Math.round(ms))])) as T;
 }

@@ -7,13 +7,15 @@
  * reaches the bucket: identical content already there costs no transfer at all (dedup), and the quota check sees
  * the real size. Publishing is then atomic and verified by the server:
  *
- * - up to one part (16 MiB), a single PUT to the content key whose signed `x-amz-content-sha256` is the digest
+ * - up to one part (8 MiB), a single PUT to the content key whose signed `x-amz-content-sha256` is the digest
  *   itself, so the server refuses bytes that do not hash to it, and the object appears whole or not at all;
  * - larger content as a multipart upload — the temporary: parts are invisible until completed — each part
- *   checked against its MD5 (the part's ETag) before `CompleteMultipartUpload` publishes the object atomically,
- *   and the published size checked after.
+ *   checked by the server against its signed SHA-256 (over plain HTTP; over HTTPS, where the client does not sign
+ *   payloads, against its MD5, the part's ETag) before `CompleteMultipartUpload` publishes the object atomically,
+ *   and the published size checked after. Parts go `concurrency` at a time, each worker reusing one buffer.
  *
- * Memory stays bounded by `partSize × concurrency` whatever the content size.
+ * Memory stays bounded by `partSize × concurrency` (24 MiB by default) whatever the content size
+ * (docs/benchmarks.md#artifact-transfer-profile).
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -43,17 +45,22 @@ export interface S3StoreOptions {
   spoolDir: string;
   /** `host:port`, for messages. */
   endpoint: string;
-  /** Bytes per multipart part (default 16 MiB; S3's minimum is 5 MiB). */
+  /** Bytes per multipart part (default 8 MiB, more for content over 80 GB: S3 allows 10,000 parts; at least 5 MiB). */
   partSize?: number;
-  /** Parts uploaded at once (default 2). */
+  /** Parts uploaded at once (default 3). */
   concurrency?: number;
 }
 
 /** Creates a store in `bucket` (which must exist: `conveyor dev up` creates it). */
 export function createS3Store(options: S3StoreOptions): ArtifactStore {
   const { client, bucket, spoolDir } = options;
-  const partSize = options.partSize ?? 16 * 1024 * 1024;
-  const concurrency = options.concurrency ?? 2;
+  const basePartSize = options.partSize ?? 8 * 1024 * 1024;
+  const concurrency = options.concurrency ?? 3;
+  // S3 allows at most 10,000 parts to an object.
+  const partSizeFor = (size: number) => Math.max(basePartSize, Math.ceil(size / 10_000));
+  // Over plain HTTP the client signs each payload's SHA-256 and the server checks it; over HTTPS it sends
+  // UNSIGNED-PAYLOAD, and the part's MD5 (its ETag) is checked here instead.
+  const signsPayloads = (client as unknown as { enableSHA256?: boolean }).enableSHA256 === true;
   const location = `s3://${bucket} at ${options.endpoint}`;
   const call = <T>(doing: string, body: () => Promise<T>) => withS3Errors(location, doing, body);
 
@@ -103,7 +110,7 @@ export function createS3Store(options: S3StoreOptions): ArtifactStore {
     const key = contentKey(digest);
     const file = await open(spool, 'r');
     try {
-      if (size <= partSize) {
+      if (size <= basePartSize) {
         const body = Buffer.alloc(size);
         await file.read(body, 0, size, 0);
         // minio signs the payload with its SHA-256 over http; the server recomputes it before storing anything.
@@ -139,26 +146,29 @@ export function createS3Store(options: S3StoreOptions): ArtifactStore {
     size: number,
     signal: AbortSignal | undefined,
   ): Promise<{ part: number; etag: string }[]> {
+    const partSize = partSizeFor(size);
     const count = Math.ceil(size / partSize);
     const etags: { part: number; etag: string }[] = [];
     let next = 0;
     const worker = async () => {
+      // One buffer per worker, reused for each of its parts.
+      const buffer = Buffer.allocUnsafe(partSize);
       for (;;) {
         signal?.throwIfAborted();
         const index = next++;
         if (index >= count) return;
         const offset = index * partSize;
         const length = Math.min(partSize, size - offset);
-        const body = Buffer.allocUnsafe(length);
+        const body = buffer.subarray(0, length);
         const { bytesRead } = await file.read(body, 0, length, offset);
         if (bytesRead !== length) throw new Error(`short read of the upload spool at ${offset}`);
-        const md5 = createHash('md5').update(body).digest('hex');
+        const md5 = signsPayloads ? undefined : createHash('md5').update(body).digest('hex');
         const part = await client.uploadPart(
           { bucketName: bucket, objectName: key, uploadID: uploadId, partNumber: index + 1, headers: {} },
           body,
         );
         // A plain S3 part's ETag is its MD5 (encrypted buckets use opaque ETags, which cannot be checked).
-        if (/^[0-9a-f]{32}$/.test(part.etag) && part.etag !== md5) {
+        if (md5 && /^[0-9a-f]{32}$/.test(part.etag) && part.etag !== md5) {
           throw new StoreUnavailableError(
             `${location}: part ${index + 1} of ${key} arrived altered (ETag ${part.etag}, sent ${md5})`,
           );

@@ -19,6 +19,11 @@ export const chunkSize = 64 * 1024;
  */
 export const ioBlockSize = 1024 * 1024;
 
+/** The read block for a file of `size` bytes: its size (plus one, to see the end in the same read), at most 1 MiB. */
+export function readBlockSize(size: number): number {
+  return Math.min(ioBlockSize, size + 1);
+}
+
 /** A new scratch file path in `dir` (the directory is created; the file is not). */
 export async function scratchPath(dir: string, suffix = 'part'): Promise<string> {
   await mkdir(dir, { recursive: true });

@@ -28,36 +28,50 @@ export function registerRunCommand(program: Command): void {
     .option('--json', 'print a JSON summary as the last line of output')
     .action(async (file: string | undefined, flags: RunFlags) => {
       // Loaded here, not at the top, so `conveyor --help` loads none of this (docs/runs.md#start-up).
-      const [{ loadConfig }, { parsePipelineText, parseVarFlags }, { startAndFollow }, { resolveRunSource }, sources] =
-        await Promise.all([
-          import('../../workers/config.js'),
-          import('../pipeline-file.js'),
-          import('../run-follow.js'),
-          import('../run-source.js'),
-          import('../../pipeline/source.js'),
-        ]);
+      const [
+        { loadConfig },
+        { parsePipelineText, parseVarFlags },
+        { abandonConnection, connectForRun, startAndFollow },
+        { resolveRunSource },
+        sources,
+      ] = await Promise.all([
+        import('../../workers/config.js'),
+        import('../pipeline-file.js'),
+        import('../run-follow.js'),
+        import('../run-source.js'),
+        import('../../pipeline/source.js'),
+      ]);
       const { manualInputProblems } = await import('../../pipeline/manual-inputs.js');
       const { CliError } = await import('../cli-error.js');
       const config = loadConfig();
       const vars = parseVarFlags(flags.var);
-      const resolved = await resolveRunSource(config, {
-        file,
-        ref: flags.ref,
-        repo: flags.repo,
-        allowDirty: flags.allowDirty,
-        cwd: process.cwd(),
-      });
-      const pipeline = parsePipelineText(resolved.text, resolved.label, {
-        vars,
-        defaultImage: config.defaultImage,
-        system: resolved.source ? sources.sourceVariables(resolved.source) : undefined,
-      });
-      const problems = manualInputProblems(pipeline, vars);
-      if (problems.length > 0) throw new CliError(problems.join('\n'), 2);
-      const human = flags.json ? process.stderr : process.stdout;
-      for (const notice of resolved.notices) human.write(`conveyor: ${notice}\n`);
-      const input = { pipeline, vars, trigger: 'cli', ...(resolved.source ? { source: resolved.source } : {}) };
-      const status = await startAndFollow(config, input, flags);
-      if (status && status.status !== 'success') process.exitCode = 1;
+      // Connecting goes on while the source is read and checked (docs/benchmarks.md).
+      const connection = connectForRun(config);
+      let handedOver = false;
+      try {
+        const resolved = await resolveRunSource(config, {
+          file,
+          ref: flags.ref,
+          repo: flags.repo,
+          allowDirty: flags.allowDirty,
+          cwd: process.cwd(),
+        });
+        const pipeline = parsePipelineText(resolved.text, resolved.label, {
+          vars,
+          defaultImage: config.defaultImage,
+          system: resolved.source ? sources.sourceVariables(resolved.source) : undefined,
+        });
+        const problems = manualInputProblems(pipeline, vars);
+        if (problems.length > 0) throw new CliError(problems.join('\n'), 2);
+        const human = flags.json ? process.stderr : process.stdout;
+        for (const notice of resolved.notices) human.write(`conveyor: ${notice}\n`);
+        const input = { pipeline, vars, trigger: 'cli', ...(resolved.source ? { source: resolved.source } : {}) };
+        handedOver = true;
+        const status = await startAndFollow(config, input, flags, connection);
+        if (status && status.status !== 'success') process.exitCode = 1;
+      } finally {
+        // Not awaited: the command's error is reported at once, and the connection closes when it is open.
+        if (!handedOver) void abandonConnection(connection);
+      }
     });
 }

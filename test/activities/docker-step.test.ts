@@ -163,8 +163,8 @@ describe('runStep (real Docker engine)', () => {
     );
   });
 
-  it('fails at once with a non-retryable ImageNotFoundError for an image that is not on the host', async () => {
-    const input = stepInput({ image: 'conveyor/does-not-exist:1' });
+  it('fails at once with a non-retryable ImageNotFoundError for an image that is not on the host and may not be pulled', async () => {
+    const input = stepInput({ image: 'conveyor/does-not-exist:1', pullPolicy: 'never' });
     await assert.rejects(runStepNow(input), (error: unknown) => {
       assert.ok(error instanceof ApplicationFailure);
       assert.equal(error.type, 'ImageNotFoundError');

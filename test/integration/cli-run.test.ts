@@ -108,6 +108,8 @@ describe('conveyor run', () => {
         '    steps:',
         '      - name: run',
         '        image: conveyor/never-built:1',
+        // Without a pull the outcome does not depend on whether this host reaches a registry (docs/runs.md).
+        '        pull_policy: never',
         '        script: "true"',
         '',
       ].join('\n'),
@@ -117,7 +119,10 @@ describe('conveyor run', () => {
     // A failed run is investigated automatically (docs/investigations.md): the CLI's second line says where.
     const [error, investigation, ...rest] = result.stderr.trimEnd().split('\n');
     assert.deepEqual(rest, [], `expected two lines, got:\n${result.stderr}`);
-    assertOneLineError(`${error}\n`, /image 'conveyor\/never-built:1' is not available on this Docker host/);
+    assertOneLineError(
+      `${error}\n`,
+      /image 'conveyor\/never-built:1' is not on this Docker host and the step's pull_policy is never/,
+    );
     assert.match(investigation ?? '', /^conveyor: investigating: conveyor incidents show incident-[0-9a-f]+-\d+ -f$/);
   });
 });

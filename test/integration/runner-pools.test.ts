@@ -5,52 +5,28 @@
  * `no_runner` after its `queue_timeout`. A worker with `CONVEYOR_MAX_CONCURRENT_STEPS=1` runs one step at a time.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
-import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { before, describe, it } from 'node:test';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { RunStepResult } from '../../activities/docker-step-types';
 import { activityRuns } from '../helpers/activity-history';
 import { finalStatus, pipelineFrom, runInput } from '../helpers/artifact-runs';
-import { succeededRun } from '../helpers/pool-runs';
+import { succeededRun, workerHosts } from '../helpers/pool-runs';
 import { conveyor } from '../helpers/cli';
 import { eventually } from '../helpers/server';
 import { statusQuery } from '../../workflows/pipeline-run-messages';
-import {
-  closeTestEnvironment,
-  leftoversOf,
-  terminateOpenWorkflows,
-  testEnvironment,
-  uniqueTaskQueue,
-} from '../helpers/temporal';
-import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { leftoversOf, testEnvironment, uniqueTaskQueue } from '../helpers/temporal';
+import type { WorkerProcess } from '../helpers/worker-process';
 import { removeRunResources } from '../helpers/workspaces';
 
-let scratch = '';
-const workers: WorkerProcess[] = [];
-const queues: string[] = [];
-before(async () => {
-  scratch = await mkdtemp(path.join(tmpdir(), 'conveyor-pools-'));
-});
-after(async () => {
-  const env = await testEnvironment();
-  for (const queue of queues) await terminateOpenWorkflows(env.client, queue);
-  for (const worker of workers) await worker.stop().catch(() => undefined);
-  await closeTestEnvironment();
-  await rm(scratch, { recursive: true, force: true });
-});
+const hosts = workerHosts('pools');
+const { queues } = hosts;
 
 /** A worker process on `taskQueue` serving `pools`, as its own "host" (own data directory and name). */
-async function poolWorker(taskQueue: string, name: string, env: Record<string, string>): Promise<WorkerProcess> {
-  const worker = await startWorkerProcess(taskQueue, {
-    CONVEYOR_DATA_DIR: path.join(scratch, name),
-    CONVEYOR_WORKER_NAME: name,
-    ...env,
-  });
-  workers.push(worker);
-  return worker;
+function poolWorker(taskQueue: string, name: string, env: Record<string, string>): Promise<WorkerProcess> {
+  return hosts.start(taskQueue, name, env);
 }
 
 describe('two pools served by different worker processes', () => {
@@ -78,11 +54,11 @@ jobs:
 `);
     const status = await succeededRun(taskQueue, runId, pipeline);
     const workerOf = (job: string) => [...new Set(status.jobs[job]!.steps.map((step) => step.worker))];
-    assert.deepEqual(workerOf('a1'), [`host-alpha (${taskQueue}-docker.alpha)`]);
-    assert.deepEqual(workerOf('a2'), [`host-alpha (${taskQueue}-docker.alpha)`]);
-    assert.deepEqual(workerOf('b1'), [`host-beta (${taskQueue}-docker.beta)`]);
-    assert.deepEqual(workerOf('b2'), [`host-beta (${taskQueue}-docker.beta)`]);
-    assert.deepEqual(workerOf('d'), [`host-alpha (${taskQueue}-docker)`]);
+    assert.deepEqual(workerOf('a1'), [`host-alpha (${taskQueue}-docker.alpha@host-alpha)`]);
+    assert.deepEqual(workerOf('a2'), [`host-alpha (${taskQueue}-docker.alpha@host-alpha)`]);
+    assert.deepEqual(workerOf('b1'), [`host-beta (${taskQueue}-docker.beta@host-beta)`]);
+    assert.deepEqual(workerOf('b2'), [`host-beta (${taskQueue}-docker.beta@host-beta)`]);
+    assert.deepEqual(workerOf('d'), [`host-alpha (${taskQueue}-docker@host-alpha)`]);
     // Temporal's own record agrees: every step activity was started by the pool's worker process.
     const identity = (worker: WorkerProcess) => `${worker.child.pid}@${hostname()}`;
     const steps = (await activityRuns(env.client, runId)).filter((run) => run.type === 'runStep');
@@ -94,7 +70,7 @@ jobs:
   });
 
   it('announces a pool without workers, then fails its job with no_runner after queue_timeout', async () => {
-    const file = path.join(scratch, 'nowhere.yml');
+    const file = hosts.scratch('nowhere.yml');
     await writeFile(
       file,
       [
@@ -109,7 +85,7 @@ jobs:
       ].join('\n'),
     );
     const result = await conveyor(['run', file], {
-      env: { CONVEYOR_TASK_QUEUE: taskQueue, CONVEYOR_DATA_DIR: path.join(scratch, 'laptop') },
+      env: { CONVEYOR_TASK_QUEUE: taskQueue, CONVEYOR_DATA_DIR: hosts.scratch('laptop') },
       timeoutMs: 300_000,
     });
     assert.equal(result.code, 1, result.stdout + result.stderr);
@@ -162,7 +138,7 @@ jobs:
         300_000,
       );
       const result = await conveyor(['status', runId], {
-        env: { CONVEYOR_DATA_DIR: path.join(scratch, 'laptop') },
+        env: { CONVEYOR_DATA_DIR: hosts.scratch('laptop') },
         timeoutMs: 120_000,
       });
       assert.equal(result.code, 0, result.stdout + result.stderr);

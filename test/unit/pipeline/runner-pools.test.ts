@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parsePoolList, poolTaskQueue } from '../../../pipeline/runner-pool';
+import { engineTaskQueue, parsePoolList, poolTaskQueue } from '../../../pipeline/runner-pool';
 import { parseErrors, parseValid } from './fixtures';
 
 describe('runs_on and queue_timeout (runner pools)', () => {
@@ -51,6 +51,14 @@ describe('runs_on and queue_timeout (runner pools)', () => {
     assert.equal(poolTaskQueue('conveyor', undefined), 'conveyor-docker');
     assert.equal(poolTaskQueue('conveyor', 'default'), 'conveyor-docker');
     assert.equal(poolTaskQueue('conveyor', 'big-memory'), 'conveyor-docker.big-memory');
+  });
+
+  test("a Docker engine's queue within a pool: the pool's queue, @, the engine id with only safe characters", () => {
+    assert.equal(engineTaskQueue('conveyor-docker', 'host-7'), 'conveyor-docker@host-7');
+    assert.equal(
+      engineTaskQueue('conveyor-docker.gpu', 'ABCD:EFGH:1234/x y'),
+      'conveyor-docker.gpu@ABCD-EFGH-1234-x-y',
+    );
   });
 
   test('CONVEYOR_POOLS: a comma-separated list, default "default", a bad name in one line', () => {

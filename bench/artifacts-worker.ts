@@ -1,0 +1,104 @@
+/**
+ * The worker side of bench/artifacts.ts: a separate process that runs Conveyor's artifact round trips — the code a
+ * worker runs — so that its RSS growth is the worker's own, not the benchmark's (which also generates the files and
+ * runs the raw client). Told over IPC which store and which files; answers with the time and the RSS growth: the
+ * peak RSS (`VmHWM`, reset through `/proc/self/clear_refs` before each round trip) minus the RSS after a GC before it.
+ */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { createS3Client } from '../activities/s3';
+import { extractToDirectory } from '../activities/artifacts/archive-read';
+import { directoryEntries } from '../activities/artifacts/directory-source';
+import { fetchVerified, storeArchive } from '../activities/artifacts/transfer';
+import { createFsStore } from '../activities/store/fs';
+import { createS3Store } from '../activities/store/s3';
+import type { ArtifactStore } from '../activities/store/store';
+import { loadConfig } from '../workers/config';
+
+/** One round trip to run. */
+export interface RoundTripRequest {
+  store: { kind: 'fs'; root: string } | { kind: 's3'; bucket: string };
+  spoolDir: string;
+  /** The directory to pack. */
+  source: string;
+  /** A directory to extract into (must not exist). */
+  out: string;
+}
+
+/** What it cost. */
+export interface RoundTripResult {
+  ms: number;
+  rssGrowth: number;
+  error?: string;
+}
+
+const config = loadConfig();
+const s3Client = createS3Client(config.s3);
+const stores = new Map<string, ArtifactStore>();
+
+function storeFor(request: RoundTripRequest): ArtifactStore {
+  const key = request.store.kind === 'fs' ? request.store.root : request.store.bucket;
+  let store = stores.get(key);
+  if (!store) {
+    store =
+      request.store.kind === 'fs'
+        ? createFsStore(request.store.root)
+        : createS3Store({
+            client: s3Client,
+            bucket: request.store.bucket,
+            spoolDir: request.spoolDir,
+            endpoint: `${config.s3.endPoint}:${config.s3.port}`,
+          });
+    stores.set(key, store);
+  }
+  return store;
+}
+
+async function status(field: 'VmRSS' | 'VmHWM'): Promise<number | undefined> {
+  const text = await readFile('/proc/self/status', 'utf8').catch(() => '');
+  const kib = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1];
+  return kib === undefined ? undefined : Number(kib) * 1024;
+}
+
+async function roundTrip(request: RoundTripRequest): Promise<RoundTripResult> {
+  const store = storeFor(request);
+  global.gc?.();
+  // Resets VmHWM to the current RSS (Linux); without it, fall back to sampling.
+  const resettable = await writeFile('/proc/self/clear_refs', '5').then(
+    () => true,
+    () => false,
+  );
+  const before = (await status('VmRSS')) ?? process.memoryUsage().rss;
+  let sampled = before;
+  const sampler = setInterval(() => (sampled = Math.max(sampled, process.memoryUsage().rss)), 20);
+  const start = performance.now();
+  try {
+    const stored = await storeArchive(store, directoryEntries(request.source));
+    const verified = await fetchVerified(store, stored.digest, {
+      expectedSize: stored.size,
+      spoolDir: request.spoolDir,
+    });
+    try {
+      await extractToDirectory(verified.open(), 'none', request.out);
+    } finally {
+      await verified.release();
+    }
+    const ms = performance.now() - start;
+    const peak = resettable ? ((await status('VmHWM')) ?? sampled) : sampled;
+    // Every round trip uploads afresh (no dedup): the next one must write its bytes again.
+    await store.deleteContent(stored.digest);
+    return { ms, rssGrowth: Math.max(0, peak - before) };
+  } finally {
+    clearInterval(sampler);
+    await rm(request.out, { recursive: true, force: true });
+  }
+}
+
+process.on('message', (message: { id: number; request: RoundTripRequest }) => {
+  roundTrip(message.request).then(
+    (result) => process.send!({ id: message.id, result }),
+    (error: unknown) => process.send!({ id: message.id, result: { ms: 0, rssGrowth: 0, error: String(error) } }),
+  );
+});
+// The benchmark going away (or closing the channel) ends the worker.
+process.on('disconnect', () => process.exit(0));
