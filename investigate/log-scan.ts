@@ -78,7 +78,8 @@ export class LogScanner {
   private readonly compiled: { source: string; regex: RegExp; matches: PatternMatches }[];
   /** One regular expression for all patterns: most lines match none, so most lines cost one test. */
   private readonly any: RegExp | undefined;
-  private readonly lineNumbers = new Map<number, number>();
+  /** Lines seen per step attempt (`step\u0000attempt`): a job-wide scan numbers each step's lines apart. */
+  private readonly lineNumbers = new Map<string, number>();
   private readonly result: LogScanResult = {
     linesSearched: 0,
     charsSearched: 0,
@@ -108,8 +109,9 @@ export class LogScanner {
     if (this.selector.step !== undefined && record.step !== this.selector.step) return;
     const { result, options } = this;
     // Line numbers count per attempt, in the order the store returns an attempt's lines (its file order).
-    const lineNumber = (this.lineNumbers.get(record.attempt) ?? 0) + 1;
-    this.lineNumbers.set(record.attempt, lineNumber);
+    const attemptKey = `${record.step}\u0000${record.attempt}`;
+    const lineNumber = (this.lineNumbers.get(attemptKey) ?? 0) + 1;
+    this.lineNumbers.set(attemptKey, lineNumber);
     result.linesSearched += 1;
     result.charsSearched += record.line.length;
     let quoted: ScannedLine | undefined;

@@ -29,6 +29,12 @@ import { incidentStatusKey } from './search-attributes';
 const subjectsPatch = 'investigate-deployments-and-alerts';
 /** The patch marker: before it, remediation was only suggested in RCA.md. */
 const remediationPatch = 'remediation-policy';
+/**
+ * The patch marker: before it, an incident investigated at once was indexed `open`, then `investigating`, each
+ * awaited before the frame started — two activity round trips between the failure and the frame. Since, it is
+ * indexed `investigating` alongside the frame (docs/investigations.md, "Speed").
+ */
+const indexAlongsidePatch = 'index-alongside-frame';
 
 /** The most timeline entries an incident keeps (the count keeps counting). */
 const maxTimeline = 200;
@@ -110,7 +116,8 @@ export async function investigation(input: InvestigationInput): Promise<Incident
     upsertSearchAttributes([{ key: incidentStatusKey, value: status }]);
     await activities.indexIncident(indexEntry(view));
   };
-  await setStatus('open');
+  const indexAlongside = patched(indexAlongsidePatch);
+  if (!indexAlongside || !investigate) await setStatus('open');
 
   // While waiting, occurrences re-index the incident so `incidents ls` shows the count.
   let indexedCount = view.count;
@@ -128,8 +135,13 @@ export async function investigation(input: InvestigationInput): Promise<Incident
   await waitFor(() => investigate || resolution !== undefined);
   // Rollouts and alerts are investigated too; histories from before that replay as they ran (patched).
   if (!resolution && (view.subject.run || patched(subjectsPatch))) {
-    await setStatus('investigating');
+    const indexing = setStatus('investigating');
+    // Awaited below; until then a failure of it must not count as unhandled.
+    indexing.catch(() => undefined);
+    if (!indexAlongside) await indexing;
     const remediation = await runInvestigation(view, input.signal, activities, checks);
+    // The `investigating` entry lands before the `investigated` one.
+    await indexing;
     await setStatus('investigated');
     // Remediation by policy: histories from before it replay without it (patched).
     if (view.subject.run && view.rootCause && remediation.action !== 'none' && patched(remediationPatch)) {

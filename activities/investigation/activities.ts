@@ -30,7 +30,7 @@ import { frameRun } from './frame';
 import { frameAlert, frameDeployment } from './frame-subjects';
 import { scanStepLog } from './log-search';
 import { openIncident, type OpenedIncident } from './open-incident';
-import { evidenceKey, frameKey, indexKey, listIndex, putDocument, type IncidentIndexEntry } from './records';
+import { evidenceKey, frameKey, putDocument, similarEntries, writeIndex, type IncidentIndexEntry } from './records';
 
 /** What the investigation activities need. */
 export interface InvestigationActivityDeps {
@@ -107,17 +107,14 @@ export function createInvestigationActivities(deps: InvestigationActivityDeps) {
       family: string;
       frame: FailureFrame;
     }): Promise<{ hypotheses: Hypothesis[]; similar: SimilarIncident[]; plan: string }> {
-      const similar: SimilarIncident[] = [];
-      for await (const entry of listIndex(store)) {
-        if (entry.id === request.incidentId) continue;
-        if (entry.family !== request.family && entry.fingerprint !== request.fingerprint) continue;
-        similar.push({
+      const similar: SimilarIncident[] = (await similarEntries(store, request))
+        .filter((entry) => entry.id !== request.incidentId)
+        .map((entry) => ({
           id: entry.id,
           cause: entry.confirmedCause ?? entry.cause,
           confirmed: entry.confirmedCause !== undefined,
           at: entry.openedAt,
-        });
-      }
+        }));
       similar.sort((a, b) => Number(b.confirmed) - Number(a.confirmed) || b.at.localeCompare(a.at));
       const cited = similar.slice(0, maxSimilar);
       const hypotheses = hypothesise(request.frame, cited);
@@ -200,7 +197,7 @@ export function createInvestigationActivities(deps: InvestigationActivityDeps) {
 
     /** Index: writes the incident's searchable summary. */
     async indexIncident(entry: IncidentIndexEntry): Promise<void> {
-      await store.putRecord(indexKey(entry.id), entry);
+      await writeIndex(store, entry);
     },
   };
 }

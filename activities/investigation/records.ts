@@ -80,3 +80,51 @@ export async function* listIndex(store: ArtifactStore): AsyncIterable<IncidentIn
   }
   yield* read();
 }
+
+/**
+ * Where an incident is also filed under its family and its fingerprint (a copy of its index entry), so a new
+ * incident finds its similar ones by listing two prefixes instead of reading the whole index.
+ */
+export function similarKey(group: string, incidentId: string): string {
+  return `incidents/similar/${group}/${incidentId}.json`;
+}
+
+/** Written once every incident indexed before the similarity records existed has been filed under them. */
+const similarFiledKey = 'incidents/similar-filed.json';
+
+function groupsOf(entry: Pick<IncidentIndexEntry, 'family' | 'fingerprint'>): string[] {
+  return [...new Set([entry.family, entry.fingerprint])];
+}
+
+/** Writes an incident's index entry and its copies under its family and fingerprint. */
+export async function writeIndex(store: ArtifactStore, entry: IncidentIndexEntry): Promise<void> {
+  await Promise.all([
+    store.putRecord(indexKey(entry.id), entry),
+    ...groupsOf(entry).map((group) => store.putRecord(similarKey(group, entry.id), entry)),
+  ]);
+}
+
+/** The incidents with this family or fingerprint (the asking incident included), in no particular order. */
+export async function similarEntries(
+  store: ArtifactStore,
+  wanted: Pick<IncidentIndexEntry, 'family' | 'fingerprint'>,
+): Promise<IncidentIndexEntry[]> {
+  const matches = (entry: IncidentIndexEntry) =>
+    entry.family === wanted.family || entry.fingerprint === wanted.fingerprint;
+  if (!(await store.getRecord(similarFiledKey))) {
+    // Incidents indexed before the similarity records: filed once (idempotent if two investigations race here).
+    const found: IncidentIndexEntry[] = [];
+    for await (const entry of listIndex(store)) {
+      await Promise.all(groupsOf(entry).map((group) => store.putRecord(similarKey(group, entry.id), entry)));
+      if (matches(entry)) found.push(entry);
+    }
+    await store.putRecord(similarFiledKey, { filedAt: new Date().toISOString() });
+    return found;
+  }
+  const keys = new Map<string, string>();
+  for (const group of groupsOf(wanted)) {
+    for await (const { key } of store.listRecords(`incidents/similar/${group}/`)) keys.set(key.split('/').pop()!, key);
+  }
+  const entries = await Promise.all([...keys.values()].map((key) => store.getRecord<IncidentIndexEntry>(key)));
+  return entries.filter((entry): entry is IncidentIndexEntry => entry !== undefined && matches(entry));
+}

@@ -107,6 +107,12 @@ describe('the cause catalogue', () => {
       fact: /No space left/,
     },
     {
+      name: 'a workspace written past its resources.disk',
+      subject: frame({ exitCode: 1, reason: 'disk_full' }),
+      cause: 'disk_full',
+      fact: /\(disk_full\)/,
+    },
+    {
       name: 'a corrupted artifact',
       subject: frame({ exitCode: undefined, reason: 'artifact_corrupted' }),
       cause: 'artifact_corrupted',

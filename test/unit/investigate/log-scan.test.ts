@@ -64,6 +64,19 @@ describe('the shared log scan', () => {
     );
   });
 
+  it("numbers each step's lines apart when it scans a whole job", () => {
+    const scanner = new LogScanner({ job: 'build' }, ['boom']);
+    scanner.add(record('fetch', { step: 'fetch' }));
+    scanner.add(record('boom in fetch', { step: 'fetch' }));
+    scanner.add(record('boom in compile'));
+    assert.deepEqual(
+      matchesFor(scanner.finish(), ['boom'])
+        .map((line) => `${line.step}:${line.lineNumber}`)
+        .sort(),
+      ['compile:1', 'fetch:2'],
+    );
+  });
+
   it('matches a long line whole but quotes it cut', () => {
     const scanner = new LogScanner({ job: 'build' }, ['out of memory'], { maxLineChars: 20 });
     scanner.add(record(`${'x'.repeat(100)} fatal: out of memory`));
