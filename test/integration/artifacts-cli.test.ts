@@ -196,7 +196,9 @@ describe('conveyor artifacts (embedded stack)', () => {
     try {
       const gate = await waitForRunningStep(first, 'hold', 300_000);
       const touch = await docker.getContainer(gate).exec({ Cmd: ['touch', '/workspace/go'] });
-      await touch.start({ Detach: true });
+      // A detached start answers once the command runs; its connection is closed here, or it can keep this test's
+      // process alive after the last test (the engine does not always close it).
+      (await touch.start({ Detach: true })).destroy();
       const env = await testEnvironment();
       const failed = await runResult(env.client.workflow.getHandle(first));
       assert.equal(failed.status, 'failed');
