@@ -192,8 +192,9 @@ export function createArtifactActivities(deps: ArtifactActivityDeps) {
     const state: UploadHeartbeat = { temporaries: [], done: { ...previous?.done } };
     // A crashed attempt's scratch files and unfinished uploads go first.
     for (const temporary of previous?.temporaries ?? []) await store.removeTemporary(temporary).catch(() => undefined);
+    // No heartbeat until there is something to report: Temporal sends the first one at once and throttles the
+    // next, so the first to go out should carry the first temporary (a crash right after it leaves no orphan).
     const beat = setInterval(() => ctx.heartbeat(state), heartbeatMs);
-    ctx.heartbeat(state);
     const ref = workspaceRef(input, deps.cluster);
     try {
       const pending = input.artifacts.filter((artifact) => !(artifact.name in state.done));

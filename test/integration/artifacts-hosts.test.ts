@@ -35,7 +35,7 @@ async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs 
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(200);
+    await delay(100);
   }
 }
 
@@ -153,13 +153,15 @@ for (const kind of ['s3', 'fs'] as const) {
           : { CONVEYOR_DATA_DIR: dataDir, CONVEYOR_STORE: 'fs', CONVEYOR_STORE_DIR: storeDir };
       const first = await startWorkerProcess(taskQueue, workerEnv);
       workers.push(first);
+      // Large enough that the upload is still under way when the test sees it (a local directory store is fast).
+      const blobBytes = kind === 'fs' ? 1_200_000_000 : 400_000_000;
       const pipeline = pipelineFrom(`
 name: killed-upload
 jobs:
   build:
     steps:
       - name: produce
-        script: ["mkdir -p big", "head -c 400000000 /dev/urandom > big/blob", "sha256sum big/blob > big.sha256"]
+        script: ["mkdir -p big", "head -c ${blobBytes} /dev/urandom > big/blob", "sha256sum big/blob > big.sha256"]
     artifacts:
       big: [big, big.sha256]
   check:
