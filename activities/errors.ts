@@ -63,3 +63,16 @@ export class RegistryAuthError extends ConveyorError {
 export class ImagePullError extends ConveyorError {
   readonly retryable = false;
 }
+
+/**
+ * The LLM endpoint of an investigation's narrative could not answer now (unreachable, timed out, 5xx, 429);
+ * Temporal retries a few times, then the report goes out without the narrative (docs/investigations.md).
+ */
+export class NarrativeUnavailableError extends ConveyorError {
+  readonly retryable = true;
+}
+
+/** The LLM endpoint refused the request or answered something unusable; retrying cannot help. */
+export class NarrativeRefusedError extends ConveyorError {
+  readonly retryable = false;
+}
