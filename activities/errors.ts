@@ -75,3 +75,16 @@ export class StepOnOtherEngineError extends ConveyorError {
     super(`the step's earlier attempt ran on the Docker engine of task queue '${hostQueue}'`, { hostQueue });
   }
 }
+
+/**
+ * The LLM endpoint of an investigation's narrative could not answer now (unreachable, timed out, 5xx, 429);
+ * Temporal retries a few times, then the report goes out without the narrative (docs/investigations.md).
+ */
+export class NarrativeUnavailableError extends ConveyorError {
+  readonly retryable = true;
+}
+
+/** The LLM endpoint refused the request or answered something unusable; retrying cannot help. */
+export class NarrativeRefusedError extends ConveyorError {
+  readonly retryable = false;
+}

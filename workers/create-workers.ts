@@ -14,6 +14,7 @@ import { createArtifactActivities } from '../activities/artifacts/activities';
 import { createImageBuildActivities } from '../activities/image-build';
 import { createRetentionActivities } from '../activities/artifacts/retention';
 import { createInvestigationActivities } from '../activities/investigation/activities';
+import { createNarrativeActivities } from '../activities/investigation/narrate';
 import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
 import type { ArtifactStore } from '../activities/store/store';
@@ -113,6 +114,7 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
         apiAddress: deps.apiAddress,
       }),
       ...investigations,
+      ...createNarrativeActivities({ store }),
       ...createDeployJobActivities({
         client: new Client({ connection: deps.connection, namespace: deps.namespace }),
         groups: () => approvalGroups(loadConfig().file),
