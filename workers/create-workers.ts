@@ -121,8 +121,10 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
       }),
     },
   });
+  const engineId = capacity.engineId ?? (await deps.docker.info()).ID;
   const dockerActivities = {
     ...createDockerStepActivities({
+      engineId,
       docker: deps.docker,
       logs: deps.logs,
       secrets: deps.secrets,
@@ -171,7 +173,6 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
   // One activity worker per runner pool served (docs/operations.md, "Runner pools"), each with its own slots, and
   // one on the pool's queue of this Docker engine, where the jobs it started continue ("A job stays on its Docker
   // engine").
-  const engineId = capacity.engineId ?? (await deps.docker.info()).ID;
   const dockerWorkers = capacity.pools.flatMap((pool) => {
     const poolQueue = poolTaskQueue(deps.taskQueue, pool);
     const engineQueue = engineTaskQueue(poolQueue, engineId);
