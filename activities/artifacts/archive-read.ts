@@ -60,6 +60,7 @@ export async function* archiveEntries(source: Readable, compression: ArtifactCom
       // Whatever the consumer left unread is skipped, so the extractor can go on.
       entry.resume();
     }
+    guard.finish();
   } finally {
     input.unpipe();
     source.destroy();
@@ -145,6 +146,7 @@ export async function inspectArchive(
       extract.once('finish', () => resolve());
       input.pipe(extract as unknown as NodeJS.WritableStream);
     });
+    guard.finish();
   } finally {
     input.unpipe();
     source.destroy();

@@ -2,7 +2,9 @@
  * Safe extraction (docs/artifacts.md, ART-085): before any byte of an archive reaches a workspace, every entry is
  * checked here. Refused: absolute paths, `..`, NUL bytes, links whose target leaves the workspace, entries written
  * through a symlink of the same archive, hard links to anything but an earlier file, duplicates, devices, fifos and
- * other special files, and setuid/setgid bits. Pure: a table of hostile headers is its test.
+ * other special files, and setuid/setgid bits. Each entry is checked as it comes; `finish()`, once the last has been,
+ * resolves every symlink through the archive's other symlinks (a chain like `a/l -> ..` then `b -> a/l/..` leaves
+ * the workspace although each target reads as inside). Pure: a table of hostile headers is its test.
  */
 import { posix } from 'node:path';
 import { isAncestor } from './archive-entry';
@@ -28,6 +30,7 @@ export class ExtractionGuard {
   private readonly seen = new Set<string>();
   private readonly files = new Set<string>();
   private readonly symlinks: string[] = [];
+  private readonly targets = new Map<string, string>();
 
   /**
    * Checks the next entry: returns it normalised, `undefined` for metadata-only entries (pax global headers),
@@ -66,6 +69,7 @@ export class ExtractionGuard {
       const resolved = posix.normalize(posix.join(posix.dirname(path), target));
       if (resolved === '..' || resolved.startsWith('../')) refuse(`is a symlink to '${target}', outside the workspace`);
       this.symlinks.push(path);
+      this.targets.set(path, target);
       return { path, type, linkname: target };
     }
     if (type === 'link') {
@@ -81,6 +85,47 @@ export class ExtractionGuard {
     if (type === 'file') this.files.add(path);
     return { path, type };
   }
+
+  /** After the last entry: throws `UnsafeEntryError` for a symlink that leaves the workspace through others. */
+  finish(): void {
+    for (const [path, target] of this.targets) {
+      const from = posix.dirname(path);
+      const end = resolve(from === '.' ? [] : from.split('/'), target, this.targets);
+      if (end === 'outside') {
+        throw new UnsafeEntryError(path, `is a symlink to '${target}', outside the workspace through other symlinks`);
+      }
+      if (end === 'loop') throw new UnsafeEntryError(path, `is a symlink to '${target}' in a loop of symlinks`);
+    }
+  }
+}
+
+/** Links followed before a chain counts as a loop (Linux's own limit). */
+const maxLinksFollowed = 40;
+
+/**
+ * Follows `target` from the directory `at` as the kernel would, through the archive's symlinks (`links`: path →
+ * target): whether it stays inside the workspace, leaves it, or loops.
+ */
+function resolve(at: string[], target: string, links: ReadonlyMap<string, string>): 'inside' | 'outside' | 'loop' {
+  const place = [...at];
+  const pending = target.split('/');
+  let followed = 0;
+  while (pending.length > 0) {
+    const component = pending.shift() as string;
+    if (component === '' || component === '.') continue;
+    if (component === '..') {
+      if (place.pop() === undefined) return 'outside';
+      continue;
+    }
+    place.push(component);
+    const link = links.get(place.join('/'));
+    if (link === undefined) continue;
+    followed += 1;
+    if (followed > maxLinksFollowed) return 'loop';
+    place.pop();
+    pending.unshift(...link.split('/'));
+  }
+  return 'inside';
 }
 
 function isExtractable(type: string): type is SafeEntry['type'] {

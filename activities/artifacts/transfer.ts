@@ -73,6 +73,7 @@ export async function* guardEntries(entries: AsyncIterable<SourceEntry>): AsyncI
     });
     yield entry;
   }
+  guard.finish();
 }
 
 /** A stored object, verified, that may now be read (any number of times) until released. */

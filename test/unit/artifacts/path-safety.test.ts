@@ -12,6 +12,7 @@ function check(headers: EntryHeader[]): string | string[] {
       const safe = guard.check(header);
       if (safe) accepted.push(`${safe.type}:${safe.path}${safe.linkname ? `->${safe.linkname}` : ''}`);
     }
+    guard.finish();
   } catch (error) {
     assert.ok(error instanceof UnsafeEntryError);
     return error.message;
@@ -33,6 +34,17 @@ describe('safe extraction refuses hostile archive entries', () => {
     ['a symlink escaping with ..', [symlink('a/link', '../../outside')], /outside the workspace/],
     ['a symlink escaping from the top', [symlink('link', '..')], /outside the workspace/],
     ['a write through an earlier symlink', [symlink('sub', 'inner'), file('sub/file')], /through the symlink 'sub'/],
+    [
+      'a symlink leaving through an earlier symlink',
+      [symlink('a/l', '..'), symlink('b', 'a/l/..')],
+      /'b' is a symlink to 'a\/l\/\.\.', outside the workspace through other symlinks/,
+    ],
+    [
+      'a symlink leaving through a later symlink',
+      [symlink('b', 'a/l/../..'), symlink('a/l', '..')],
+      /'b' is a symlink to 'a\/l\/\.\.\/\.\.', outside the workspace through other symlinks/,
+    ],
+    ['a symlink loop', [symlink('x', 'y'), symlink('y', 'x/z')], /'x' is a symlink to 'y' in a loop of symlinks/],
     ['a character device', [{ name: 'dev', type: 'character-device', mode: 0o600 }], /is a character device/],
     ['a block device', [{ name: 'disk', type: 'block-device' }], /is a block device/],
     ['a fifo', [{ name: 'pipe', type: 'fifo' }], /is a fifo/],
@@ -79,6 +91,21 @@ describe('safe extraction accepts ordinary archives', () => {
         'symlink:deep/x->../deep',
         'link:build/copy->build/app',
         'file:weird name ü.txt',
+      ],
+    );
+  });
+
+  it('keeps links that go through other links of the archive and stay inside (a pnpm layout)', () => {
+    assert.deepEqual(
+      check([
+        symlink('node_modules/.bin/tool', '../tool/bin/cli.js'),
+        file('node_modules/.pnpm/tool@1/node_modules/tool/bin/cli.js', 0o755),
+        symlink('node_modules/tool', '.pnpm/tool@1/node_modules/tool'),
+      ]),
+      [
+        'symlink:node_modules/.bin/tool->../tool/bin/cli.js',
+        'file:node_modules/.pnpm/tool@1/node_modules/tool/bin/cli.js',
+        'symlink:node_modules/tool->.pnpm/tool@1/node_modules/tool',
       ],
     );
   });
