@@ -97,6 +97,17 @@ export async function createOverlayWorkspace(
   }
 }
 
+/** Removes an overlay workspace no container has used yet, and its layer (idempotent). */
+export async function removeOverlayWorkspace(docker: Docker, trees: SourceTrees, name: string): Promise<void> {
+  await docker
+    .getVolume(name)
+    .remove()
+    .catch((error: unknown) => {
+      if (!isDockerNotFound(error)) throw error;
+    });
+  await trees.releaseJob(name);
+}
+
 /** An overlay workspace's writable layer directory, read before removing the volume; undefined for other volumes. */
 export async function overlayLayerOf(docker: Docker, name: string): Promise<string | undefined> {
   try {

@@ -13,7 +13,7 @@ import { fetchVerified } from '../artifacts/transfer';
 import { isDockerNotFound } from '../docker-errors';
 import { labels, ownerLabels, workspaceVolumeName } from '../names';
 import { parseDigest, type ArtifactStore } from '../store/store';
-import { createOverlayWorkspace } from '../workspace-overlay';
+import { createOverlayWorkspace, removeOverlayWorkspace } from '../workspace-overlay';
 import type { SourceArchive } from '../../pipeline/source';
 import { overlayLowerLabel, SourceTrees } from './source-trees';
 
@@ -69,20 +69,33 @@ export async function checkoutIntoOverlay(
   // Jobs waiting for another job's build still heartbeat.
   const beating = setInterval(request.onProgress, 2000);
   try {
-    const taking = performance.now();
-    const tree = await trees.take(key, build);
-    timings.waitMs += performance.now() - taking;
-    if (existing === undefined) {
-      const creating = performance.now();
+    await trees.prepare();
+    // The volume only names the tree's place (the engine mounts it when a step starts), so it is made while the
+    // tree is being built; labelled with the tree, it also keeps a sweep from taking the tree meanwhile.
+    const creating = async () => {
+      if (existing !== undefined) return;
+      const started = performance.now();
       await createOverlayWorkspace(docker, trees, {
         name,
-        lowerDir: tree.dir,
+        lowerDir: trees.treeDir(key),
         treeKey: key,
         labels: { ...ownerLabels(request.runId, request.cluster), [labels.job]: request.job },
         owner: request.owner,
       });
-      timings.workspaceMs = performance.now() - creating;
+      timings.workspaceMs = performance.now() - started;
+    };
+    const taking = async () => {
+      const started = performance.now();
+      await trees.take(key, build);
+      timings.waitMs += performance.now() - started;
+    };
+    const [created, taken] = await Promise.allSettled([creating(), taking()]);
+    if (taken.status === 'rejected') {
+      // No tree (an unsafe or corrupted archive): no workspace either.
+      if (existing === undefined && created.status === 'fulfilled') await removeOverlayWorkspace(docker, trees, name);
+      throw taken.reason;
     }
+    if (created.status === 'rejected') throw created.reason;
     // A sweep in another process that removed the tree before the volume existed: build it again, same place.
     if (!(await trees.stillThere(key))) await trees.take(key, build);
   } finally {

@@ -37,6 +37,7 @@ export interface TreeSweep {
 export class SourceTrees {
   private readonly building = new Map<string, Promise<void>>();
   private sweepTimer: NodeJS.Timeout | undefined;
+  private prepared: Promise<void> | undefined;
 
   constructor(
     /** The trees directory (on the Docker host, a filesystem overlayfs accepts as upper layer). */
@@ -67,7 +68,7 @@ export class SourceTrees {
    * Returns whether this caller waited for a build.
    */
   async take(key: string, build: (staging: string) => Promise<void>): Promise<{ dir: string; built: boolean }> {
-    await this.prepareLayout();
+    await this.prepare();
     // Marked before looking: a sweep that saw an old mark is caught by the caller's `stillThere` check.
     await this.markUsed(key);
     const dir = this.treeDir(key);
@@ -182,6 +183,15 @@ export class SourceTrees {
     const mark = join(this.dir, 'used', key);
     const now = new Date();
     await utimes(mark, now, now).catch(() => writeFile(mark, ''));
+  }
+
+  /** Creates the layout, root-only (once per instance; again after a failure). */
+  prepare(): Promise<void> {
+    this.prepared ??= this.prepareLayout().catch((error: unknown) => {
+      this.prepared = undefined;
+      throw error;
+    });
+    return this.prepared;
   }
 
   private async prepareLayout(): Promise<void> {
