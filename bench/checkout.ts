@@ -98,9 +98,11 @@ async function main(): Promise<void> {
   const archives = new Set<string>();
   const runIds: string[] = [];
   const trees = new SourceTrees(path.join(root, 'trees'));
+  const serialTrees = new SourceTrees(path.join(root, 'trees-one-tar'), undefined, 1);
   const cleanup = async () => {
     await removeVolumes(docker, volumes.splice(0));
     await trees.sweep(docker, 0).catch(() => undefined);
+    await serialTrees.sweep(docker, 0).catch(() => undefined);
     const catalog = new ArtifactCatalog(store);
     for (const digest of archives) {
       for (const runId of runIds) await catalog.removeReference(digest, sourceHolder(runId));
@@ -124,18 +126,22 @@ async function main(): Promise<void> {
     );
     const repo = await makeRepository(root, fileCount);
     const commit = await git(repo, 'rev-parse', 'HEAD');
-    const activitiesFor = (overlay: boolean) =>
+    const activitiesFor = (overlay?: SourceTrees) =>
       createSourceActivities({
         repositories: new GitRepositories({ cacheDir: path.join(root, 'cache') }),
         defaultImage: config.defaultImage,
         store,
         docker,
         spoolDir: scratchDir(config),
-        ...(overlay ? { trees } : {}),
+        ...(overlay ? { trees: overlay } : {}),
       });
-    const ways = { overlay: activitiesFor(true), extract: activitiesFor(false) };
+    const ways = {
+      overlay: activitiesFor(trees),
+      'overlay-one-tar': activitiesFor(serialTrees),
+      extract: activitiesFor(),
+    };
     const env = () => new MockActivityEnvironment({ heartbeatTimeoutMs: 600_000 });
-    const times: Record<keyof typeof ways, number[]> = { overlay: [], extract: [] };
+    const times: Record<keyof typeof ways, number[]> = { overlay: [], 'overlay-one-tar': [], extract: [] };
     const cloneTimes: number[] = [];
     const floorTimes: number[] = [];
     const phases: Record<string, number[]> = {};
@@ -214,6 +220,9 @@ async function main(): Promise<void> {
       const overlayMs = await conveyorRound('overlay', `bench-checkout-${process.pid}-${round}-overlay`);
       await removeVolumes(docker, volumes.splice(0));
       await trees.sweep(docker, 0);
+      const serialMs = await conveyorRound('overlay-one-tar', `bench-checkout-${process.pid}-${round}-serial`);
+      await removeVolumes(docker, volumes.splice(0));
+      await serialTrees.sweep(docker, 0);
       const extractMs = await conveyorRound('extract', `bench-checkout-${process.pid}-${round}-extract`);
       await removeVolumes(docker, volumes.splice(0));
       const clones = path.join(root, `clones-${round}`);
@@ -241,7 +250,8 @@ async function main(): Promise<void> {
         await rm(empties, { recursive: true, force: true });
       }
       console.log(
-        `round ${round + 1}: archive + store + checkout into ${jobs} jobs: overlay ${overlayMs.toFixed(0)} ms, ` +
+        `round ${round + 1}: archive + store + checkout into ${jobs} jobs: overlay ${overlayMs.toFixed(0)} ms ` +
+          `(one tar: ${serialMs.toFixed(0)} ms), ` +
           `extraction per job ${extractMs.toFixed(0)} ms; git clone × ${jobs} ${cloneTimes.at(-1)!.toFixed(0)} ms` +
           (floor ? `; ${jobs} × ${fileCount} empty files ${floorTimes.at(-1)!.toFixed(0)} ms` : ''),
       );
@@ -255,6 +265,7 @@ async function main(): Promise<void> {
     );
     for (const [way, label] of [
       ['overlay', 'overlay workspaces (one shared tree per host)'],
+      ['overlay-one-tar', 'the same, the tree extracted by one tar'],
       ['extract', 'extraction into every workspace (the fallback)'],
     ] as const) {
       const ours = median(times[way]);

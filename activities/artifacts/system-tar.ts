@@ -18,6 +18,7 @@ import { lchown, lstat, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { splitTar } from './tar-split';
 
 /** The system tar failed (its first line of stderr). */
 export class SystemTarError extends Error {
@@ -49,7 +50,12 @@ export async function extractWithSystemTar(
   base: string,
   open: () => Readable,
   owner: { uid: number; gid: number },
-  options: { signal?: AbortSignal; onProgress?: () => void } = {},
+  options: {
+    signal?: AbortSignal;
+    onProgress?: () => void;
+    /** How many tar processes extract at once, each a share of the entries (tar-split.ts); default 1. */
+    ways?: number;
+  } = {},
 ): Promise<boolean> {
   const uid = process.getuid?.();
   if (uid === undefined || (uid !== 0 && uid !== owner.uid)) return false;
@@ -66,7 +72,13 @@ export async function extractWithSystemTar(
       await lchown(cwd, owner.uid, owner.gid);
     }
   }
-  await runTar(cwd, open(), owner, options);
+  const ways = options.ways ?? 1;
+  if (ways <= 1) await runTar(cwd, open(), owner, options);
+  else {
+    const results = await Promise.allSettled(splitTar(open(), ways).map((part) => runTar(cwd, part, owner, options)));
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
   return true;
 }
 

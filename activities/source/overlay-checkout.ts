@@ -149,6 +149,7 @@ async function buildTree(
         extractWithSystemTar(staging, request.path, content.open, request.owner, {
           signal: stop.signal,
           onProgress: request.onProgress,
+          ways: request.trees.extractWays,
         }),
       ]);
       // The check's verdict first: an unsafe entry is the reason, not the extraction it stopped.

@@ -27,6 +27,9 @@ export const overlayLowerLabel = 'conveyor.overlay-lower';
 /** How long an unused tree is kept by default: jobs of the same commit that start soon after reuse it. */
 export const defaultKeepUnusedMs = 10 * 60_000;
 
+/** Tar processes per tree by default. */
+export const defaultExtractWays = 4;
+
 /** What a sweep removed. */
 export interface TreeSweep {
   trees: number;
@@ -44,6 +47,11 @@ export class SourceTrees {
     readonly dir: string,
     /** Milliseconds an unused tree is kept after it was last taken. */
     readonly keepUnusedMs: number = defaultKeepUnusedMs,
+    /**
+     * How many `tar` processes extract a tree at once (activities/artifacts/tar-split.ts): creating a file waits on
+     * the filesystem, so one process alone is slower than a few sharing the entries (docs/benchmarks.md).
+     */
+    readonly extractWays: number = defaultExtractWays,
   ) {}
 
   /** A tree's key: the archive's hex digest, plus a hash of the checkout path when it is not the root. */
