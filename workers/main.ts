@@ -12,7 +12,8 @@ import { clusterLabel } from './cluster-label';
 import { announceWorkerMetrics, freeLocalPort } from './metrics-target';
 import { sweepClosedRuns } from './sweeper';
 import { poolTaskQueue } from '../pipeline/runner-pool';
-import { createLogStoreFromConfig, createStoreFromConfig, scratchDir } from './stores';
+import { createLogStoreFromConfig, createStoreFromConfig, scratchDir, sourceTreesDir } from './stores';
+import { SourceTrees } from '../activities/source/source-trees';
 import { sweepScratch } from '../activities/store/scratch';
 import { artifactSettings } from '../config/artifacts-config';
 import { ensureRetentionSchedule, retentionScheduleId } from './retention-schedule';
@@ -41,6 +42,10 @@ async function main(): Promise<void> {
   const hourAgo = new Date(Date.now() - 3600_000);
   const temporaries = (await sweepScratch(scratchDir(config), hourAgo)) + (await store.sweepTemporaries(hourAgo));
   if (temporaries > 0) console.log(`sweeper: removed ${temporaries} orphaned artifact temporaries`);
+  // Source trees and overlay layers no workspace uses any more (docs/triggers.md, "Overlay workspaces").
+  const trees = await new SourceTrees(sourceTreesDir(config)).sweep(docker).catch(() => ({ trees: 0, jobs: 0 }));
+  if (trees.trees + trees.jobs > 0)
+    console.log(`sweeper: removed ${trees.trees} source tree(s), ${trees.jobs} layer(s)`);
   const { retention } = artifactSettings(config.file);
   const schedule = await ensureRetentionSchedule(client, {
     taskQueue: config.taskQueues.workflows,
