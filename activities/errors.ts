@@ -63,3 +63,11 @@ export class RegistryAuthError extends ConveyorError {
 export class ImagePullError extends ConveyorError {
   readonly retryable = false;
 }
+
+/**
+ * The step's worker shut down while the step ran on past the shutdown grace (docs/runs.md, "Stopping a worker"): its
+ * container is left running and the activity's next attempt, on another worker or the restarted one, adopts it.
+ */
+export class StepHandedOverError extends ConveyorError {
+  readonly retryable = true;
+}
