@@ -49,12 +49,7 @@ export function createDockerResourceActivities({ docker, cluster }: { docker: Do
   /** Removes a job attempt's workspace volume once the job is done with it (idempotent). */
   async function removeWorkspace(input: WorkspaceInput): Promise<void> {
     try {
-      // A step that failed or was cancelled may leave the container made ahead for the next one (never started).
-      const volume = workspaceVolumeName(input.runId, input.job, input.jobAttempt);
-      for (const info of await docker.listContainers({ all: true, filters: { volume: [volume] } })) {
-        await removeContainer(docker.getContainer(info.Id));
-      }
-      await removeVolumeWhenFree(docker, volume);
+      await removeJobWorkspace(docker, input);
     } catch (error) {
       throw toApplicationFailure(wrapDockerError(error, `removing the workspace of job '${input.job}'`));
     }
@@ -144,6 +139,16 @@ export async function ensureWorkspace(
   });
   await helper.remove({ force: true });
   return name;
+}
+
+/** Removes a job attempt's workspace volume and any container still holding it (idempotent). */
+export async function removeJobWorkspace(docker: Docker, input: WorkspaceInput): Promise<void> {
+  // A step that failed or was cancelled may leave the container made ahead for the next one (never started).
+  const volume = workspaceVolumeName(input.runId, input.job, input.jobAttempt);
+  for (const info of await docker.listContainers({ all: true, filters: { volume: [volume] } })) {
+    await removeContainer(docker.getContainer(info.Id));
+  }
+  await removeVolumeWhenFree(docker, volume);
 }
 
 /** Removes a job attempt's workspace volume; a missing one is fine. */

@@ -10,7 +10,7 @@
  */
 import type Docker from 'dockerode';
 import { isDockerNotFound } from './docker-errors';
-import { deleteWorkspace } from './docker-resources';
+import { deleteWorkspace, removeJobWorkspace } from './docker-resources';
 import type { RunStepInput } from './docker-step-types';
 
 /** Removals still in flight, so a worker shutting down (or a test) can wait for them. */
@@ -45,6 +45,12 @@ export function removeFinishedStep(
 /** Kills and removes a cancelled step's container; never throws. */
 export async function removeCancelledStep(container: Docker.Container): Promise<void> {
   await container.remove({ force: true, v: false }).catch(() => undefined);
+}
+
+/** Removes a cancelled step's job workspace, with the next step's container made ahead; never throws. */
+export async function removeCancelledWorkspace(docker: Docker, input: RunStepInput): Promise<void> {
+  const workspace = { runId: input.runId, job: input.job, jobAttempt: input.jobAttempt };
+  await removeJobWorkspace(docker, workspace).catch(() => undefined);
 }
 
 /** Waits for every background removal started so far. */

@@ -50,6 +50,19 @@ export async function startOrAdoptContainer(
   // `always` pulls before every attempt; otherwise a missing image is found (and pulled) when creating the container.
   const auth = () => options.registryAuth?.(step.image);
   if (input.pullPolicy === 'always') await pullImage(docker, step.image, auth());
+  // The step before made this container while it ran (`prepareNextStep`): starting it is the only call needed. Only
+  // when that did not happen (it is best effort) does the start find nothing, and the container is created below.
+  if (!options.retried && !input.prepareWorkspace && input.attempt === 1 && isPreparedAhead(input)) {
+    const started = await container.start().then(
+      () => true,
+      (error: unknown) => {
+        if (isDockerNotFound(error)) return false;
+        ignoreAlreadyStarted(error);
+        return true;
+      },
+    );
+    if (started) return { container };
+  }
   if (input.prepareWorkspace) {
     const workspace = {
       runId: input.runId,
@@ -84,9 +97,7 @@ export async function prepareNextStep(
   resolve: (template: RunStepInput) => ResolvedStep,
   cluster: string | undefined,
 ): Promise<void> {
-  if (Object.values(next.environment).some((value) => secretReferences(value).length > 0)) return;
-  // `always` pulls when the step starts, so its container is created from the freshly pulled image then.
-  if (next.pullPolicy === 'always') return;
+  if (!isPreparedAhead(next)) return;
   try {
     const name = stepContainerName(next.runId, next.job, next.step, next.attempt, next.jobAttempt);
     const volume = workspaceVolumeName(next.runId, next.job, next.jobAttempt);
@@ -94,6 +105,16 @@ export async function prepareNextStep(
   } catch {
     // The next activity creates the container itself (see above).
   }
+}
+
+/**
+ * Whether a step's container is made ahead, while the step before runs. Not when its environment uses secrets (secret
+ * values sit in a container only while it runs), nor with `pull_policy: always` (the image is pulled when the step
+ * starts, and its container created from it then).
+ */
+function isPreparedAhead(step: RunStepInput): boolean {
+  if (Object.values(step.environment).some((value) => secretReferences(value).length > 0)) return false;
+  return step.pullPolicy !== 'always';
 }
 
 /** Whether Docker has never started the container (its StartedAt is the zero time). */

@@ -41,6 +41,17 @@ export interface RunStepInput {
    * the next activity only starts it (docs/benchmarks.md). Absent for a job's last step and in runs recorded before.
    */
   next?: RunStepInput;
+  /**
+   * The job's first step, sent to its pool's queue: whichever worker takes it claims the job for its Docker engine,
+   * and the result names that engine's queue (`hostQueue`), where the job's later work goes (docs/operations.md,
+   * "A job stays on its Docker engine"). Saves the job the separate `claimJobHost` round trip.
+   */
+  claimHost?: boolean;
+  /**
+   * An earlier attempt of this step ran on this engine (a claiming step whose retry reached another engine was sent
+   * back here): look for that attempt's outcome or container first, as a retried activity does.
+   */
+  adopt?: boolean;
 }
 
 /** What a step attempt did. Script failures are results, not exceptions: the workflow decides on retries. */
@@ -57,4 +68,6 @@ export interface RunStepResult {
   adopted: boolean;
   /** The worker that returned this result (`pid@host`, or `CONVEYOR_WORKER_NAME`; docs/operations.md). */
   worker?: string;
+  /** For a claiming step (`claimHost`): the task queue of the Docker engine that ran it, and now holds the job. */
+  hostQueue?: string;
 }

@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import { registryAuthFor, type RegistriesSettings } from '../config/registries';
 import { wrapDockerError } from './docker-errors';
-import { removeCancelledStep, removeFinishedStep } from './docker-step-cleanup';
+import { removeCancelledStep, removeCancelledWorkspace, removeFinishedStep } from './docker-step-cleanup';
 import {
   inspectState,
   neverStarted,
@@ -24,7 +24,7 @@ import {
 import { armStepDeadline, ranPastDeadline } from './docker-step-deadline';
 import { followStepLogs } from './docker-step-logs';
 import type { RunStepInput, RunStepResult } from './docker-step-types';
-import { StepHandedOverError, toApplicationFailure } from './errors';
+import { StepHandedOverError, StepOnOtherEngineError, toApplicationFailure } from './errors';
 import { cancelledByWorkerShutdown } from './docker-step-handover';
 import { classifyExit } from './exit-codes';
 import type { LogStore, LogWriter } from './log-store';
@@ -33,6 +33,7 @@ import { createSecretMasker } from './secret-masker';
 import { createStaticSecretStore, type SecretStore } from './secrets';
 import { resolveStepTemplate, type ResolvedStep } from './step-template';
 import { isSizedVolumeFull } from './workspace-disk';
+import { engineQueueOf } from '../pipeline/runner-pool';
 
 export type { RunStepInput, RunStepResult } from './docker-step-types';
 export { stepContainerOptions, stepUser } from './docker-step-container';
@@ -50,29 +51,46 @@ export interface DockerActivityDeps {
   cluster?: string;
   /** Credentials for pulling from private registries (`registries:` in conveyor.config.yml; docs/runs.md). */
   registries?: () => RegistriesSettings | undefined;
+  /**
+   * The Docker engine's id, which names its task queue within each pool (`engineTaskQueue`): a job's first step
+   * claims the job for this engine (docs/operations.md, "A job stays on its Docker engine").
+   */
+  engineId?: string;
 }
 
 /** The longest line kept in a result's tail, in characters: the tail crosses Temporal. */
 const maxTailLineLength = 1000;
 
-/** Which worker ran a step, as recorded in the run's status: `CONVEYOR_WORKER_NAME`, else Temporal's `pid@host`. */
-function workerName(): string {
-  const pool = Context.current().info.taskQueue;
-  return `${process.env.CONVEYOR_WORKER_NAME || `${process.pid}@${hostname()}`} (${pool})`;
+/**
+ * Which worker ran a step, as recorded in the run's status: `CONVEYOR_WORKER_NAME`, else Temporal's `pid@host`, with
+ * the task queue it took the step from (a claiming step: the engine's queue it claimed the job for).
+ */
+function workerName(queue: string): string {
+  return `${process.env.CONVEYOR_WORKER_NAME || `${process.pid}@${hostname()}`} (${queue})`;
 }
 
 /** Creates the container-step activities bound to a Docker client and a log store. */
 export function createDockerStepActivities(deps: DockerActivityDeps) {
   async function runStep(input: RunStepInput): Promise<RunStepResult> {
     const ctx = Context.current();
+    const claim = input.claimHost && deps.engineId ? engineQueueOf(ctx.info.taskQueue, deps.engineId) : undefined;
+    // A claiming step's retry may reach another engine of the pool; the engine its earlier attempt claimed is in
+    // that attempt's heartbeats, and the step belongs there (checked before this attempt's own heartbeat).
+    const claimed = (ctx.info.heartbeatDetails as { hostQueue?: string } | undefined)?.hostQueue;
+    if (claim && ctx.info.attempt > 1 && claimed && claimed !== claim) {
+      throw toApplicationFailure(new StepOnOtherEngineError(claimed));
+    }
     const heartbeat = {
       container: stepContainerName(input.runId, input.job, input.step, input.attempt, input.jobAttempt),
+      ...(claim ? { hostQueue: claim } : {}),
     };
-    // Heartbeats from the start: pulling an image or waiting for the engine may take a while too.
+    // Heartbeats from the start: pulling an image or waiting for the engine may take a while too. The first one,
+    // sent at once, also records the claim before any container exists.
     const beat = setInterval(() => ctx.heartbeat(heartbeat), deps.heartbeatMs ?? 2000);
     ctx.heartbeat(heartbeat);
     try {
-      return { ...(await runStepInContainer(deps, input, heartbeat.container)), worker: workerName() };
+      const result = await runStepInContainer(deps, input, heartbeat.container);
+      return { ...result, worker: workerName(claim ?? ctx.info.taskQueue), ...(claim ? { hostQueue: claim } : {}) };
     } catch (error) {
       throw toApplicationFailure(error);
     } finally {
@@ -88,7 +106,7 @@ async function runStepInContainer(deps: DockerActivityDeps, input: RunStepInput,
   const step = resolveStepTemplate(input, deps.secrets ?? createStaticSecretStore({}));
   // Only a retried activity (after a worker crash, an engine error or a server outage) can find an earlier
   // attempt's outcome or container.
-  const retried = ctx.info.attempt > 1;
+  const retried = ctx.info.attempt > 1 || input.adopt === true;
   if (retried) {
     const recorded = (await logs.loadOutcome(input.runId, name)) as RunStepResult | undefined;
     if (recorded) {
@@ -110,6 +128,12 @@ async function runStepInContainer(deps: DockerActivityDeps, input: RunStepInput,
     return await watchContainer(deps, input, step, name, started);
   } finally {
     await preparing;
+    // A cancelled claiming step ends its job attempt before the workflow learnt which engine holds the workspace;
+    // only this worker knows, so it removes it (with the container made ahead for the next step). Not when the worker
+    // shuts down: the step is handed over with its container and workspace (docs/runs.md, "Stopping a worker").
+    if (input.claimHost && ctx.cancellationSignal.aborted && !cancelledByWorkerShutdown(ctx)) {
+      await removeCancelledWorkspace(docker, input);
+    }
   }
 }
 

@@ -71,3 +71,28 @@ export class ImagePullError extends ConveyorError {
 export class StepHandedOverError extends ConveyorError {
   readonly retryable = true;
 }
+
+/**
+ * A retried first step of a job reached a worker of another Docker engine than the one its earlier attempt claimed
+ * (details: `hostQueue`, that engine's queue): the workflow sends the step back there, where its container and
+ * workspace are (docs/operations.md, "A job stays on its Docker engine"). Never run here: the script may be running.
+ */
+export class StepOnOtherEngineError extends ConveyorError {
+  readonly retryable = false;
+  constructor(readonly hostQueue: string) {
+    super(`the step's earlier attempt ran on the Docker engine of task queue '${hostQueue}'`, { hostQueue });
+  }
+}
+
+/**
+ * The LLM endpoint of an investigation's narrative could not answer now (unreachable, timed out, 5xx, 429);
+ * Temporal retries a few times, then the report goes out without the narrative (docs/investigations.md).
+ */
+export class NarrativeUnavailableError extends ConveyorError {
+  readonly retryable = true;
+}
+
+/** The LLM endpoint refused the request or answered something unusable; retrying cannot help. */
+export class NarrativeRefusedError extends ConveyorError {
+  readonly retryable = false;
+}

@@ -4,12 +4,12 @@
  * runs the raw client). Told over IPC which store and which files; answers with the time and the RSS growth: the
  * peak RSS (`VmHWM`, reset through `/proc/self/clear_refs` before each round trip) minus the RSS after a GC before it.
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { createS3Client } from '../activities/s3';
-import { extractToDirectory } from '../activities/artifacts/archive-read';
 import { directoryEntries } from '../activities/artifacts/directory-source';
 import { fetchVerified, storeArchive } from '../activities/artifacts/transfer';
+import { WorkspaceExtraction } from '../activities/artifacts/workspace-extract';
 import { createFsStore } from '../activities/store/fs';
 import { createS3Store } from '../activities/store/s3';
 import type { ArtifactStore } from '../activities/store/store';
@@ -33,6 +33,7 @@ export interface RoundTripResult {
 }
 
 const config = loadConfig();
+const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 const s3Client = createS3Client(config.s3);
 const stores = new Map<string, ArtifactStore>();
 
@@ -79,7 +80,13 @@ async function roundTrip(request: RoundTripRequest): Promise<RoundTripResult> {
       spoolDir: request.spoolDir,
     });
     try {
-      await extractToDirectory(verified.open(), 'none', request.out);
+      // As downloadArtifacts does into a local workspace: check every entry against the directory, then the
+      // system tar (as this process's user: the bench's stand-in for the step user).
+      await mkdir(request.out);
+      const extraction = await WorkspaceExtraction.start(request.out, owner);
+      await extraction.check(verified.open(), 'none');
+      if (extraction.way !== 'tar') throw new Error('the system tar is not usable here');
+      await extraction.extract(verified.open, 'none');
     } finally {
       await verified.release();
     }

@@ -7,14 +7,16 @@
  * itself (started → completed, and the Docker calls inside it), the activity's result waiting for a workflow task
  * (completed → workflow task started) and the workflow task itself (started → completed, which schedules the next
  * activity); and the worker's event-loop delay during the run. The same Docker calls made directly (create, start,
- * wait, remove) are timed in the same run as the baseline. Run: `npx tsx bench/run-profile.ts [rounds]`.
+ * wait, remove) are timed in the same run as the baseline. Run: `npx tsx bench/run-profile.ts [rounds]`;
+ * `npx tsx bench/run-profile.ts [rounds] dag` splits the critical path of run-overhead.ts's 50-job DAG instead.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
 import Docker from 'dockerode';
 import type { JobModel } from '../pipeline/model';
-import { benchJob, benchPipeline, benchStep, connectBench, docker, median, rawJob } from './harness';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { benchJob, benchPipeline, benchStep, connectBench, docker, median, randomDag, rawJob } from './harness';
 
 type Event = temporal.api.history.v1.IHistoryEvent;
 
@@ -86,6 +88,51 @@ function stepGaps(events: Event[]) {
   return gaps;
 }
 
+/**
+ * The run's critical path, from its history: from the job whose step finished last back through, at each job, the
+ * dependency that finished last. Per job on it: the gap from that dependency's result to this job's activity being
+ * scheduled (server round trip and workflow task), dispatch and the activity itself.
+ */
+function criticalPath(events: Event[], jobs: JobModel[]) {
+  const steps = new Map<string, { scheduled: number; started?: number; completed?: number }>();
+  const jobOf = new Map<string, string>();
+  for (const event of events) {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name === 'runStep') {
+      const payload = scheduled.input?.payloads?.[0];
+      const job = payload ? defaultPayloadConverter.fromPayload<{ job: string }>(payload).job : '';
+      jobOf.set(String(event.eventId), job);
+      steps.set(job, { scheduled: millis(event) });
+    }
+    const started = event.activityTaskStartedEventAttributes;
+    const startedJob = started && jobOf.get(String(started.scheduledEventId));
+    if (startedJob) steps.get(startedJob)!.started = millis(event);
+    const completed = event.activityTaskCompletedEventAttributes;
+    const completedJob = completed && jobOf.get(String(completed.scheduledEventId));
+    if (completedJob) steps.get(completedJob)!.completed = millis(event);
+  }
+  const byName = new Map(jobs.map((job) => [job.name, job]));
+  const latest = (names: string[]) =>
+    names.reduce<string | undefined>(
+      (best, name) => (best && steps.get(best)!.completed! >= steps.get(name)!.completed! ? best : name),
+      undefined,
+    );
+  const path = { jobs: 0, gap: 0, dispatch: 0, activity: 0, first: 0, last: 0 };
+  let current = latest([...steps.keys()]);
+  path.last = millis(events[events.length - 1]!) - steps.get(current!)!.completed!;
+  while (current) {
+    const step = steps.get(current)!;
+    const dependency = latest(byName.get(current)!.dependsOn);
+    path.jobs += 1;
+    path.dispatch += step.started! - step.scheduled;
+    path.activity += step.completed! - step.started!;
+    if (dependency) path.gap += step.scheduled - steps.get(dependency)!.completed!;
+    else path.first = step.scheduled - millis(events[0]!);
+    current = dependency;
+  }
+  return path;
+}
+
 /** The raw baseline's Docker calls for one job, timed one by one. */
 async function timedRawJob(job: JobModel, phases: Map<string, number[]>): Promise<void> {
   await rawJob(`raw-${randomUUID().slice(0, 8)}`, job, async (phase, body) => {
@@ -122,6 +169,10 @@ async function main(): Promise<void> {
         ),
       },
     ];
+    if (process.argv[3] === 'dag') {
+      await dagProfile(bench, rounds);
+      return;
+    }
     await bench.runOnce(benchPipeline('warmup', cases[0]!.jobs));
     for (const { name, jobs } of cases) {
       dockerCalls.clear();
@@ -164,6 +215,29 @@ async function main(): Promise<void> {
   } finally {
     await bench.close();
   }
+}
+
+/** The 50-job DAG of run-overhead.ts: where its critical path's time goes, against the same jobs made directly. */
+async function dagProfile(bench: Awaited<ReturnType<typeof connectBench>>, rounds: number): Promise<void> {
+  const jobs = randomDag(50, 2);
+  await bench.runOnce(benchPipeline('warmup', jobs));
+  const paths: ReturnType<typeof criticalPath>[] = [];
+  const wall: number[] = [];
+  for (let round = 0; round < rounds; round += 1) {
+    const run = await bench.runOnce(benchPipeline('profile', jobs));
+    if (run.status.status !== 'success') throw new Error(`50-job DAG: run ${run.runId} ${run.status.status}`);
+    wall.push(run.ms);
+    const history = await bench.client.workflow.getHandle(run.runId).fetchHistory();
+    paths.push(criticalPath((history.events ?? []) as Event[], jobs));
+  }
+  const of = (key: keyof (typeof paths)[number]) => paths.map((path) => path[key]);
+  console.log(`50-job DAG: median of ${rounds} runs ${median(wall).toFixed(0)} ms`);
+  console.log(` critical path (server clock), ${median(of('jobs'))} jobs, sums along it:`);
+  console.log(row('run start → first activity scheduled', of('first')));
+  console.log(row('dependency completed → activity scheduled', of('gap')));
+  console.log(row('activity scheduled → started (dispatch)', of('dispatch')));
+  console.log(row('activity started → completed', of('activity')));
+  console.log(row('last activity completed → run closed', of('last')));
 }
 
 main().catch((error: unknown) => {

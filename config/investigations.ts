@@ -17,6 +17,7 @@
  */
 import { z } from 'zod';
 import type { IncidentSignal } from '../investigate/incident';
+import { investigationLlmSchema } from './investigations-llm';
 
 const regexSource = z.string().refine(
   (value) => {
@@ -57,6 +58,7 @@ export const investigationsSchema = z
         description:
           "Policy per cause (default 'suggest'): 'approve' waits for the remediation update, 'auto' re-runs at once.",
       }),
+    llm: investigationLlmSchema.optional(),
   })
   .meta({ description: 'Incident investigations (docs/investigations.md).' });
 

@@ -9,6 +9,7 @@ import { quote } from './cause';
 import { describeMetric } from './deployment-causes';
 import type { DeploymentFacts } from './deployment';
 import type { AlertFacts, FailureFrame, Hypothesis, RootCause, SimilarIncident } from './incident';
+import { narrativeMarkdown, type IncidentNarrative } from './narrative';
 
 /** Markdown inline code that survives backticks in the text. */
 function code(text: string): string {
@@ -102,13 +103,17 @@ export function planMarkdown(
   return `${lines.join('\n')}\n`;
 }
 
-/** `RCA.md`: the root cause, confidence, evidence, remediation, similar incidents and every verdict. */
+/**
+ * `RCA.md`: the root cause, confidence, evidence, remediation, similar incidents and every verdict; with an LLM
+ * configured, its narrative (or the one-line note why there is none) after the human checks.
+ */
 export function rcaMarkdown(
   incidentId: string,
   rootCause: RootCause,
   hypotheses: readonly Hypothesis[],
   similar: readonly SimilarIncident[],
   actions: readonly string[] = [],
+  narrative?: IncidentNarrative,
 ): string {
   const top = hypotheses.find((hypothesis) => hypothesis.cause === rootCause.cause);
   const lines = [
@@ -131,6 +136,7 @@ export function rcaMarkdown(
   if (rootCause.humanChecks.length > 0) {
     lines.push('## What a human should check', '', ...rootCause.humanChecks.map((check) => `- ${check}`), '');
   }
+  if (narrative) lines.push(...narrativeMarkdown(narrative));
   lines.push('## Similar past incidents', '');
   lines.push(
     ...(similar.length

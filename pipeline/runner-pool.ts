@@ -45,3 +45,12 @@ export function parsePoolList(value: string | undefined): string[] {
   }
   return pools;
 }
+
+/**
+ * The engine queue of the worker that polled `queue`: `queue` itself when it is already that engine's queue, else
+ * the engine's queue within the pool queue `queue` (a job's first step, sent to its pool, claims its engine this way).
+ */
+export function engineQueueOf(queue: string, engineId: string): string {
+  const engineQueue = engineTaskQueue('', engineId);
+  return queue.endsWith(engineQueue) ? queue : `${queue}${engineQueue}`;
+}

@@ -18,28 +18,7 @@ import { maxNestingDepth, readYamlLocator, yamlParseOptions, type YamlSource } f
  * parsing the text once, on first need.
  */
 
-/** A scalar as js-yaml reports it; ranges are offsets into the source. */
-type ScalarNode = ScalarEvent;
-interface MappingNode {
-  kind: 'mapping';
-  start: number;
-  /** The keys in order; entry `i` has its key node at `nodes[2i]` and its value node at `nodes[2i + 1]`. */
-  keys: string[];
-  nodes: SourceNode[];
-  /** Entry index by key, built on the first lookup in a large mapping. */
-  index?: Map<string, number>;
-}
-interface SequenceNode {
-  kind: 'sequence';
-  start: number;
-  items: SourceNode[];
-}
-type SourceNode = ScalarNode | MappingNode | SequenceNode;
-
-/** An open collection while the events are read: its value and its node. */
-type Frame =
-  | { node: MappingNode; value: Record<string, unknown>; key: { text: string; node: ScalarNode } | undefined }
-  | { node: SequenceNode; value: unknown[] };
+type Events = ReturnType<typeof parseEvents>;
 
 /** Longest mapping key taken on this path (the `yaml` library refuses implicit keys over 1024 characters). */
 const maxKeyLength = 1000;
@@ -68,50 +47,54 @@ export function readYamlFast(source: string): YamlSource | undefined {
   }
   const composed = compose(events, source);
   if (!composed) return undefined;
-  return { value: composed.value, errors: [], locator: createFastLocator(composed.root, source) };
+  return { value: composed.value, errors: [], locator: createFastLocator(events, composed.rootEvent, source) };
 }
 
-function compose(
-  events: ReturnType<typeof parseEvents>,
-  source: string,
-): { value: Record<string, unknown>; root: MappingNode } | undefined {
-  const stack: Frame[] = [];
+/**
+ * Builds the plain value from the events. Nothing else is allocated per node: the locator works on the events
+ * themselves (a large pipeline has tens of thousands of nodes, and their bookkeeping was most of the garbage a
+ * parse made, see docs/benchmarks.md).
+ */
+function compose(events: Events, source: string): { value: Record<string, unknown>; rootEvent: number } | undefined {
+  // The open collections, innermost last, and for an open mapping the key waiting for its value.
+  const open: Array<Record<string, unknown> | unknown[]> = [];
+  const pendingKeys: Array<string | undefined> = [];
   let documents = 0;
-  let root: { value: unknown; node: SourceNode } | undefined;
+  let rootEvent = -1;
+  let root: unknown;
 
   /** Places a value in the open collection; false when the document needs `readYaml`. */
-  const attach = (value: unknown, node: SourceNode): boolean => {
-    const frame = stack[stack.length - 1];
-    if (!frame) {
-      if (root) return false;
-      root = { value, node };
+  const attach = (value: unknown, event: Events[number], index: number): boolean => {
+    const depth = open.length;
+    if (depth === 0) {
+      if (rootEvent !== -1) return false;
+      rootEvent = index;
+      root = value;
       return true;
     }
-    if ('items' in frame.node) {
-      (frame.value as unknown[]).push(value);
-      frame.node.items.push(node);
+    const collection = open[depth - 1] as Record<string, unknown> | unknown[];
+    if (Array.isArray(collection)) {
+      collection.push(value);
       return true;
     }
-    const mapping = frame as Extract<Frame, { key: unknown }>;
-    if (!mapping.key) {
-      const text = 'type' in node ? keyText(node, source) : undefined;
-      if (text === undefined || Object.prototype.hasOwnProperty.call(mapping.value, text)) return false;
-      mapping.key = { text, node: node as ScalarNode };
+    const key = pendingKeys[depth - 1];
+    if (key === undefined) {
+      const text = event.type === EVENT_ID.SCALAR ? keyText(event, source) : undefined;
+      if (text === undefined || Object.prototype.hasOwnProperty.call(collection, text)) return false;
+      pendingKeys[depth - 1] = text;
       return true;
     }
-    const { text, node: keyNode } = mapping.key;
-    mapping.key = undefined;
+    pendingKeys[depth - 1] = undefined;
     // As the `yaml` library does: a key the object already answers (`__proto__`, `constructor`) becomes an own
     // property instead of an assignment, so nothing reaches the prototype.
-    if (text in mapping.value)
-      Object.defineProperty(mapping.value, text, { value, writable: true, enumerable: true, configurable: true });
-    else mapping.value[text] = value;
-    mapping.node.keys.push(text);
-    mapping.node.nodes.push(keyNode, node);
+    if (key in collection)
+      Object.defineProperty(collection, key, { value, writable: true, enumerable: true, configurable: true });
+    else collection[key] = value;
     return true;
   };
 
-  for (const event of events) {
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index] as Events[number];
     switch (event.type) {
       case EVENT_ID.DOCUMENT:
         documents++;
@@ -119,32 +102,30 @@ function compose(
         break;
       case EVENT_ID.MAPPING:
       case EVENT_ID.SEQUENCE: {
-        if (event.tagStart !== -1 || event.anchorStart !== -1 || stack.length >= maxNestingDepth) return undefined;
-        const frame: Frame =
-          event.type === EVENT_ID.MAPPING
-            ? { node: { kind: 'mapping', start: event.start, keys: [], nodes: [] }, value: {}, key: undefined }
-            : { node: { kind: 'sequence', start: event.start, items: [] }, value: [] };
-        if (!attach(frame.value, frame.node)) return undefined;
-        stack.push(frame);
+        if (event.tagStart !== -1 || event.anchorStart !== -1 || open.length >= maxNestingDepth) return undefined;
+        const value = event.type === EVENT_ID.MAPPING ? {} : [];
+        if (!attach(value, event, index)) return undefined;
+        open.push(value);
+        pendingKeys.push(undefined);
         break;
       }
       case EVENT_ID.SCALAR: {
         if (event.tagStart !== -1 || event.anchorStart !== -1) return undefined;
         const value = scalarValue(event, source);
-        if (value === declined || !attach(value, event)) return undefined;
+        if (value === declined || !attach(value, event, index)) return undefined;
         break;
       }
       case EVENT_ID.ALIAS:
         return undefined;
       case EVENT_ID.POP: {
-        const frame = stack.pop();
-        if (frame && 'key' in frame && frame.key) return undefined;
+        open.pop();
+        if (pendingKeys.pop() !== undefined) return undefined;
         break;
       }
     }
   }
-  if (!root || !('kind' in root.node) || root.node.kind !== 'mapping') return undefined;
-  return { value: root.value as Record<string, unknown>, root: root.node };
+  if (rootEvent === -1 || events[rootEvent]?.type !== EVENT_ID.MAPPING) return undefined;
+  return { value: root as Record<string, unknown>, rootEvent };
 }
 
 const declined = Symbol('declined');
@@ -219,8 +200,8 @@ function resolvePlainScalarUncached(text: string): unknown {
   return isScalar(resolved) ? resolved.value : resolved;
 }
 
-/** Where a node starts and ends in the source, as the `yaml` library records it; `undefined` when unknown here. */
-function scalarRange(node: ScalarNode, source: string): [number, number] | undefined {
+/** Where a scalar starts and ends in the source, as the `yaml` library records it; `undefined` when unknown here. */
+function scalarRange(node: ScalarEvent, source: string): [number, number] | undefined {
   if (node.valueStart < 0) return undefined;
   if (node.style === SCALAR_STYLE.PLAIN) return [node.valueStart, node.valueEnd];
   const quote = node.style === SCALAR_STYLE.SINGLE_QUOTED ? "'" : node.style === SCALAR_STYLE.DOUBLE_QUOTED ? '"' : '';
@@ -228,27 +209,70 @@ function scalarRange(node: ScalarNode, source: string): [number, number] | undef
   return [node.valueStart - 1, node.valueEnd + 1];
 }
 
-/** Where `key` is among a mapping's entries, or -1. */
-function entryIndex(mapping: MappingNode, key: string): number {
-  if (mapping.keys.length <= 16) return mapping.keys.indexOf(key);
-  if (!mapping.index) {
-    mapping.index = new Map();
-    mapping.keys.forEach((text, index) => mapping.index?.set(text, index));
-  }
-  return mapping.index.get(key) ?? -1;
-}
+/**
+ * Walks the events of a composed document: where each collection's events end, and a mapping's entries by key.
+ * Built on the first location asked for, which most parses never need.
+ */
+class EventTree {
+  /** For the event of a collection, the index of its `POP` event. */
+  private readonly ends: Int32Array;
+  /** Entry positions (value event indexes) by key, for large mappings looked into. */
+  private readonly indexes = new Map<number, Map<string, number>>();
 
-function isScalarNode(node: SourceNode): node is ScalarNode {
-  return !('kind' in node);
+  constructor(
+    private readonly events: Events,
+    private readonly source: string,
+  ) {
+    this.ends = new Int32Array(events.length);
+    const open: number[] = [];
+    events.forEach((event, index) => {
+      if (event.type === EVENT_ID.MAPPING || event.type === EVENT_ID.SEQUENCE) open.push(index);
+      else if (event.type === EVENT_ID.POP) {
+        const start = open.pop();
+        if (start !== undefined) this.ends[start] = index;
+      }
+    });
+  }
+
+  /** The index of the event after the node starting at `index`. */
+  next(index: number): number {
+    const type = this.events[index]?.type;
+    return type === EVENT_ID.MAPPING || type === EVENT_ID.SEQUENCE ? (this.ends[index] ?? index) + 1 : index + 1;
+  }
+
+  /** The index of the value event of `key` in the mapping starting at `mapping`, or -1. */
+  entry(mapping: number, key: string): number {
+    const cached = this.indexes.get(mapping);
+    if (cached) return cached.get(key) ?? -1;
+    const found = new Map<string, number>();
+    let count = 0;
+    for (let at = mapping + 1; this.events[at]?.type === EVENT_ID.SCALAR; at = this.next(at + 1)) {
+      // Keys were checked when the value was composed: every one is a scalar with text.
+      const text = keyText(this.events[at] as ScalarEvent, this.source) as string;
+      if (!found.has(text)) found.set(text, at + 1);
+      count++;
+    }
+    // Small mappings are cheap to walk again; a large one (`jobs:`) keeps its index for the next lookup.
+    if (count > 16) this.indexes.set(mapping, found);
+    return found.get(key) ?? -1;
+  }
+
+  /** The index of item `position` of the sequence starting at `sequence`, or -1. */
+  item(sequence: number, position: number): number {
+    let at = sequence + 1;
+    for (let passed = 0; passed < position && this.events[at]?.type !== EVENT_ID.POP; passed++) at = this.next(at);
+    return this.events[at] === undefined || this.events[at]?.type === EVENT_ID.POP ? -1 : at;
+  }
 }
 
 /**
  * The locator of `readYaml`'s (see `createLocator` there), answering from the events where they hold what is
  * needed and from the `yaml` library otherwise.
  */
-function createFastLocator(root: MappingNode, source: string): SourceLocator {
+function createFastLocator(events: Events, rootEvent: number, source: string): SourceLocator {
   let exact: SourceLocator | undefined;
   let lineCounter: LineCounter | undefined;
+  let tree: EventTree | undefined;
   const position = (offset: number): { line: number; column: number } => {
     if (!lineCounter) {
       // The `yaml` library starts a line at the beginning of the text and after every line feed.
@@ -266,38 +290,36 @@ function createFastLocator(root: MappingNode, source: string): SourceLocator {
         exact ??= readYamlLocator(source);
         return exact.locate(path, options);
       };
-      let node: SourceNode = root;
-      let key: ScalarNode | undefined;
+      tree ??= new EventTree(events, source);
+      let node = events[rootEvent] as Events[number];
+      let key: ScalarEvent | undefined;
       let complete = true;
+      let at = rootEvent;
       for (const segment of path) {
         key = undefined;
-        if (isScalarNode(node)) {
+        let found = -1;
+        if (node.type === EVENT_ID.MAPPING) {
+          found = tree.entry(at, String(segment));
+          if (found >= 0) key = events[found - 1] as ScalarEvent;
+        } else if (node.type === EVENT_ID.SEQUENCE && typeof segment === 'number') {
+          found = tree.item(at, segment);
+        }
+        if (found < 0) {
           complete = false;
           break;
         }
-        if (node.kind === 'mapping') {
-          const entry = entryIndex(node, String(segment));
-          if (entry < 0) {
-            complete = false;
-            break;
-          }
-          key = node.nodes[2 * entry] as ScalarNode;
-          node = node.nodes[2 * entry + 1] as SourceNode;
-        } else if (typeof segment === 'number' && segment < node.items.length) {
-          node = node.items[segment] as SourceNode;
-        } else {
-          complete = false;
-          break;
-        }
+        at = found;
+        node = events[at] as Events[number];
       }
       if (complete && options.atKey && key) {
         const range = scalarRange(key, source);
         return range ? position(range[0]) : fallback();
       }
-      if (!isScalarNode(node)) {
+      if (node.type === EVENT_ID.MAPPING || node.type === EVENT_ID.SEQUENCE) {
         // A collection's end is not in the events, and a needle is searched for up to it.
         return complete && options.needle !== undefined ? fallback() : position(node.start);
       }
+      if (node.type !== EVENT_ID.SCALAR) return fallback();
       const range = scalarRange(node, source);
       if (!range) return fallback();
       if (complete && options.needle !== undefined) {

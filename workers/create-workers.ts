@@ -14,6 +14,7 @@ import { createArtifactActivities } from '../activities/artifacts/activities';
 import { createImageBuildActivities } from '../activities/image-build';
 import { createRetentionActivities } from '../activities/artifacts/retention';
 import { createInvestigationActivities } from '../activities/investigation/activities';
+import { createNarrativeActivities } from '../activities/investigation/narrate';
 import type { LogStore } from '../activities/log-store';
 import type { SecretStore } from '../activities/secrets';
 import type { ArtifactStore } from '../activities/store/store';
@@ -114,14 +115,17 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
         apiAddress: deps.apiAddress,
       }),
       ...investigations,
+      ...createNarrativeActivities({ store }),
       ...createDeployJobActivities({
         client: new Client({ connection: deps.connection, namespace: deps.namespace }),
         groups: () => approvalGroups(loadConfig().file),
       }),
     },
   });
+  const engineId = capacity.engineId ?? (await deps.docker.info()).ID;
   const dockerActivities = {
     ...createDockerStepActivities({
+      engineId,
       docker: deps.docker,
       logs: deps.logs,
       secrets: deps.secrets,
@@ -170,7 +174,6 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
   // One activity worker per runner pool served (docs/operations.md, "Runner pools"), each with its own slots, and
   // one on the pool's queue of this Docker engine, where the jobs it started continue ("A job stays on its Docker
   // engine").
-  const engineId = capacity.engineId ?? (await deps.docker.info()).ID;
   const dockerWorkers = capacity.pools.flatMap((pool) => {
     const poolQueue = poolTaskQueue(deps.taskQueue, pool);
     const engineQueue = engineTaskQueue(poolQueue, engineId);

@@ -13,6 +13,7 @@ import {
 import type { createDockerResourceActivities } from '../activities/docker-resources';
 import type { createDockerStepActivities } from '../activities/docker-step';
 import type { InvestigationActivities } from '../activities/investigation/activities';
+import type { NarrativeActivities } from '../activities/investigation/narrate';
 import { defaultPool, poolTaskQueue, queueTimeoutLimits } from '../pipeline/runner-pool';
 
 type StepActivities = ReturnType<typeof createDockerStepActivities>;
@@ -144,5 +145,17 @@ export function checkActivities(): ActivityInterfaceFor<InvestigationActivities>
     startToCloseTimeout: '15 minutes',
     heartbeatTimeout: '1 minute',
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+  });
+}
+
+/**
+ * The optional LLM narrative (docs/investigations.md, "Optional LLM narrative"): one request bounded by the
+ * configured `timeout_seconds` (at most 300 s), so 6 minutes covers an attempt; three attempts with backoff for
+ * transient failures (unreachable, timed out, 5xx), none for a refusal or an unusable answer (non-retryable).
+ */
+export function narrativeActivities(): ActivityInterfaceFor<NarrativeActivities> {
+  return proxyActivities<NarrativeActivities>({
+    startToCloseTimeout: '6 minutes',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3 },
   });
 }

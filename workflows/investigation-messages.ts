@@ -11,6 +11,7 @@ import type {
   SimilarIncident,
   TimelineEntry,
 } from '../investigate/incident';
+import type { IncidentNarrative } from '../investigate/narrative';
 
 /** Input of `investigation`. */
 export interface InvestigationInput {
@@ -24,7 +25,8 @@ export interface InvestigationInput {
 export type IncidentStatus = 'open' | 'investigating' | 'investigated' | 'resolved';
 
 /** Where a running investigation is (live progress, INC-050). */
-export type InvestigationStage = 'waiting' | 'frame' | 'hypothesise' | 'test' | 'report' | 'remediate' | 'done';
+export type InvestigationStage =
+  'waiting' | 'frame' | 'hypothesise' | 'test' | 'narrate' | 'report' | 'remediate' | 'done';
 
 /** A remediation waiting for a human's decision (policy `approve`). */
 export interface PendingRemediation {
@@ -77,6 +79,11 @@ export interface IncidentView {
   changes: Change[];
   similar: SimilarIncident[];
   reports: IncidentReports;
+  /**
+   * The optional LLM narrative (docs/investigations.md): prose and suggested hypotheses that decide nothing, or a
+   * one-line note why there is none. Absent when no endpoint is configured.
+   */
+  narrative?: IncidentNarrative;
   resolution?: Resolution;
   /** Remediation actions taken or suggested, with who and when. */
   actions: string[];

@@ -5,12 +5,22 @@
  * where it stopped and never runs a finished check again. The incident stays open — later signals with its
  * fingerprint join it as occurrences — until a human resolves it with the confirmed cause.
  */
-import { condition, patched, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  condition,
+  patched,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
 import { causeNames } from '../investigate/catalogue';
 import type { IncidentIndexEntry } from '../activities/investigation/records';
 import type { RemediationAction } from '../investigate/cause';
-import type { IncidentSignal } from '../investigate/incident';
-import { checkActivities, investigationActivities } from './activity-proxies';
+import type { FailureFrame, IncidentSignal } from '../investigate/incident';
+import type { IncidentNarrative } from '../investigate/narrative';
+import { checkActivities, investigationActivities, narrativeActivities } from './activity-proxies';
 import {
   incidentQuery,
   investigateSignal,
@@ -35,6 +45,11 @@ const remediationPatch = 'remediation-policy';
  * indexed `investigating` alongside the frame (docs/investigations.md, "Speed").
  */
 const indexAlongsidePatch = 'index-alongside-frame';
+/**
+ * The patch marker: before it, the report followed the checks directly. Since, the optional LLM narrative is asked
+ * for between them (an activity, even when no endpoint is configured: it then answers at once with nothing).
+ */
+const narrativePatch = 'llm-narrative';
 
 /** The most timeline entries an incident keeps (the count keeps counting). */
 const maxTimeline = 200;
@@ -199,6 +214,20 @@ async function runInvestigation(
     }),
   );
 
+  // The optional LLM narrative, before the report that shows it; histories from before it replay without (patched).
+  let narrative: IncidentNarrative | undefined;
+  if (patched(narrativePatch)) {
+    view.stage = 'narrate';
+    narrative = await narrate(view.id, frame, view.hypotheses);
+    if (narrative) {
+      view.narrative = narrative;
+      view.timeline.push({
+        at: new Date().toISOString(),
+        what: narrative.note ? `no LLM narrative: ${narrative.note}` : `LLM narrative added (${narrative.model})`,
+      });
+    }
+  }
+
   view.stage = 'report';
   const reported = await activities.reportIncident({
     incidentId: view.id,
@@ -206,6 +235,7 @@ async function runInvestigation(
     hypotheses: view.hypotheses,
     similar: view.similar,
     actions: view.actions,
+    ...(narrative && { narrative }),
   });
   view.rootCause = reported.rootCause;
   view.hypotheses = reported.hypotheses;
@@ -216,6 +246,29 @@ async function runInvestigation(
   });
   // Reports from before remediation existed carry none: suggest.
   return reported.remediation ?? { action: 'none', policy: 'suggest' };
+}
+
+/**
+ * The LLM narrative of an incident (docs/investigations.md, "Optional LLM narrative"): `undefined` when no endpoint
+ * is configured; when the endpoint failed for good, no narrative and a one-line note why — the report never waits on
+ * it beyond its retries, and never depends on it.
+ */
+async function narrate(
+  incidentId: string,
+  frame: FailureFrame,
+  hypotheses: IncidentView['hypotheses'],
+): Promise<IncidentNarrative | undefined> {
+  try {
+    return (await narrativeActivities().narrateIncident({ incidentId, frame, hypotheses })).narrative;
+  } catch (error) {
+    const cause = error instanceof ActivityFailure ? error.cause : error;
+    const message = cause instanceof ApplicationFailure || cause instanceof Error ? cause.message : String(cause);
+    const retried =
+      error instanceof ActivityFailure && error.retryState === RetryState.MAXIMUM_ATTEMPTS_REACHED
+        ? ' (gave up after its retries)'
+        : '';
+    return { hypotheses: [], note: `${message.split('\n')[0]}${retried}` };
+  }
 }
 
 /**

@@ -47,6 +47,21 @@ export const prepareNextStepPatch = 'conveyor-prepare-next-step';
 /** A job's container work stays on the Docker engine that took it (docs/operations.md). */
 export const pinJobHostPatch = 'conveyor-pin-job-host';
 
+/**
+ * A job whose first activity is its first step claims its Docker engine with that step, instead of a `claimJobHost`
+ * round trip before it (docs/benchmarks.md, "Run overhead: the claim folded into the first step").
+ */
+export const claimInFirstStepPatch = 'conveyor-claim-host-in-first-step';
+
+/**
+ * Where a job attempt's container work goes: `input.job.hostQueue` once pinned; while `claiming`, the job's first
+ * step goes to its pool's queue and its result names the engine that took it.
+ */
+interface JobHost {
+  input: JobInput;
+  claiming: boolean;
+}
+
 /** What running a job needs from its run. */
 export interface JobInput {
   /** The run's workflow id: labels every container and volume of the job. */
@@ -110,8 +125,19 @@ async function runJobAttempt(input: JobInput, state: JobState, jobAttempt: numbe
   let pinned: JobInput | undefined = patched(pinJobHostPatch) ? undefined : input;
   try {
     await deadline.scope.run(async () => {
+      if (!pinned && claimsWithFirstStep(input) && patched(claimInFirstStepPatch)) {
+        const host: JobHost = { input, claiming: true };
+        // Until the first step answers, the workspace is wherever it ran; cleanup then goes to the pool's queue.
+        pinned = input;
+        try {
+          await runSteps(host, state, jobAttempt, workspace);
+        } finally {
+          pinned = host.input;
+        }
+        return;
+      }
       pinned ??= await pinToEngine(input, state);
-      if (pinned) await runSteps(pinned, state, jobAttempt, workspace);
+      if (pinned) await runSteps({ input: pinned, claiming: false }, state, jobAttempt, workspace);
     });
   } catch (error) {
     if (!isCancellation(error)) throw error;
@@ -154,7 +180,13 @@ async function pinToEngine(input: JobInput, state: JobState): Promise<JobInput |
   }
 }
 
-async function runSteps(input: JobInput, state: JobState, jobAttempt: number, workspace: { removed: boolean }) {
+/** Whether the job's first activity is its first step (no checkout, no artifacts to fetch before it). */
+function claimsWithFirstStep(input: JobInput): boolean {
+  return input.job.steps.length > 0 && !checksOutSource(input) && !artifactHooks.downloads(input);
+}
+
+async function runSteps(host: JobHost, state: JobState, jobAttempt: number, workspace: { removed: boolean }) {
+  const { input } = host;
   const steps = input.job.steps;
   // The sources first, then the artifacts of earlier jobs over them.
   if (checksOutSource(input) && !(await extractJobSource(input, state, jobAttempt))) return;
@@ -164,7 +196,7 @@ async function runSteps(input: JobInput, state: JobState, jobAttempt: number, wo
     const placement = { first: index === 0, last: index === steps.length - 1 };
     const following = steps[index + 1];
     const next = following && { step: following, first: false, last: index + 1 === steps.length - 1 };
-    const ok = await runStepWithRetries(input, step, stepState, jobAttempt, placement, next);
+    const ok = await runStepWithRetries(host, step, stepState, jobAttempt, placement, next);
     if (ok && placement.last) workspace.removed = true;
     if (!ok && !step.continueOnFailure) {
       Object.assign(state, {
@@ -175,12 +207,15 @@ async function runSteps(input: JobInput, state: JobState, jobAttempt: number, wo
         message: stepState.message,
       });
       for (const rest of state.steps.slice(index + 1)) rest.status = 'skipped';
-      if (artifactHooks.uploads(input, 'failed')) await uploadJobArtifacts(input, state, jobAttempt, 'failed');
+      if (artifactHooks.uploads(input, 'failed')) await uploadJobArtifacts(host.input, state, jobAttempt, 'failed');
       return;
     }
   }
   // Stored before the job is marked success; a failed upload fails the job.
-  if (artifactHooks.uploads(input, 'success') && !(await uploadJobArtifacts(input, state, jobAttempt, 'success'))) {
+  if (
+    artifactHooks.uploads(input, 'success') &&
+    !(await uploadJobArtifacts(host.input, state, jobAttempt, 'success'))
+  ) {
     return;
   }
   state.status = 'success';
@@ -188,38 +223,34 @@ async function runSteps(input: JobInput, state: JobState, jobAttempt: number, wo
 
 /** Runs one step until it succeeds or its retries are spent; returns whether it succeeded. */
 async function runStepWithRetries(
-  input: JobInput,
+  host: JobHost,
   step: StepModel,
   stepState: StepState,
   jobAttempt: number,
   placement: { first: boolean; last: boolean },
   next?: { step: StepModel; first: boolean; last: boolean },
 ): Promise<boolean> {
-  const { job, options = {} } = input;
-  const graceSeconds = options.graceSeconds ?? 30;
-  const { runStep } = stepActivities(
-    step.timeoutSeconds + graceSeconds + 60,
-    options.heartbeatTimeoutSeconds ?? 20,
-    job,
-  );
+  const { options = {} } = host.input;
   stepState.startedAt = new Date().toISOString();
   for (let attempt = 1; ; attempt += 1) {
     Object.assign(stepState, { status: 'running', attempts: attempt });
     let result: RunStepResult;
+    // Read per attempt: the first attempt of a job's first step may pin the job to its engine.
+    const { input } = host;
+    const { job } = input;
     try {
       const stepInput = runStepInput(input, step, attempt, jobAttempt, placement);
       // The job's next step gets its container while this one runs (docs/benchmarks.md); runs recorded before that
       // keep their exact activity inputs.
       if (next && patched(prepareNextStepPatch)) stepInput.next = runStepInput(input, next.step, 1, jobAttempt, next);
-      result = await runStep.executeWithOptions(
-        { summary: `${job.name} / ${step.name}${attempt > 1 ? ` (attempt ${attempt})` : ''}` },
-        [stepInput],
-      );
+      if (host.claiming) stepInput.claimHost = true;
+      const summary = `${job.name} / ${step.name}${attempt > 1 ? ` (attempt ${attempt})` : ''}`;
+      result = await executeStep(host, step, stepInput, summary);
     } catch (error) {
       if (isCancellation(error)) throw error;
       Object.assign(stepState, {
         status: 'failed',
-        ...(noRunnerFailure(error, job) ?? describeActivityFailure(error)),
+        ...(noRunnerFailure(error, host.input.job) ?? describeActivityFailure(error)),
       });
       stepState.finishedAt = new Date().toISOString();
       return false;
@@ -239,6 +270,56 @@ async function runStepWithRetries(
     const backoff = options.retryBackoff ?? { initialSeconds: 5, maxSeconds: 120 };
     await sleep(retryDelaySeconds(attempt, backoff, Math.random()) * 1000);
   }
+}
+
+/**
+ * Runs one step attempt's activity on the job's engine. A claiming step (the job's first, sent to its pool's queue)
+ * pins the job to the engine its result names; when its retry reached another engine than the one its earlier
+ * attempt claimed, the attempt is sent back to that engine's queue to adopt what the earlier one left
+ * (docs/operations.md, "A job stays on its Docker engine").
+ */
+async function executeStep(
+  host: JobHost,
+  step: StepModel,
+  stepInput: RunStepInput,
+  summary: string,
+): Promise<RunStepResult> {
+  const { options = {} } = host.input;
+  const run = (input: RunStepInput) =>
+    stepActivities(
+      step.timeoutSeconds + (options.graceSeconds ?? 30) + 60,
+      options.heartbeatTimeoutSeconds ?? 20,
+      host.input.job,
+    ).runStep.executeWithOptions({ summary }, [input]);
+  if (!host.claiming) return run(stepInput);
+  let result: RunStepResult;
+  try {
+    result = await run(stepInput);
+  } catch (error) {
+    const claimed = claimedElsewhere(error);
+    if (claimed === undefined) throw error;
+    pinJob(host, claimed);
+    return run({ ...stepInput, claimHost: undefined, adopt: true });
+  }
+  if (result.hostQueue) pinJob(host, result.hostQueue);
+  // A worker that does not know its engine answers without a claim: the job stays on its pool's queue.
+  host.claiming = false;
+  return result;
+}
+
+function pinJob(host: JobHost, hostQueue: string): void {
+  const job: JobModel & PinnedJob = { ...host.input.job, hostQueue };
+  host.input = { ...host.input, job };
+  host.claiming = false;
+}
+
+/** The engine queue a claiming step's earlier attempt claimed, when its retry reached another engine. */
+function claimedElsewhere(error: unknown): string | undefined {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== 'StepOnOtherEngineError') return undefined;
+  const [details] = cause.details ?? [];
+  const hostQueue = (details as { hostQueue?: unknown } | undefined)?.hostQueue;
+  return typeof hostQueue === 'string' ? hostQueue : undefined;
 }
 
 /** The `runStep` activity's input for one attempt of a step. */

@@ -48,6 +48,7 @@ import { sortEntries } from './sorted-entries';
 import { OutOfOrderError } from './tar-pack';
 import { fetchVerified, storeArchive, verifyContent, type StoredArchive, type VerifiedContent } from './transfer';
 import { directoryEntries } from './directory-source';
+import { WorkspaceExtraction } from './workspace-extract';
 import {
   extractIntoWorkspace,
   localWorkspaceDir,
@@ -145,6 +146,9 @@ export interface DownloadArtifactsResult {
   artifacts: number;
   files: number;
   bytes: number;
+  /** `tar`: the system tar into the local workspace; `direct`: entry by entry through the volume's mountpoint;
+   * `archive`: through Docker's archive API (docs/artifacts.md#workspace-io). Absent when there was no input. */
+  via?: 'tar' | 'direct' | 'archive';
 }
 
 /**
@@ -358,13 +362,21 @@ export function createArtifactActivities(deps: ArtifactActivityDeps) {
           since,
         });
       }
+      const [uid, gid] = stepUser.split(':').map(Number) as [number, number];
+      // A local workspace is checked against what is in it already, and extracted by the system tar when it can be
+      // (docs/artifacts.md#workspace-io); through the archive API only the entries themselves are checked.
+      const dir = await localWorkspaceDir(docker, ref);
+      const local = dir === undefined ? undefined : await WorkspaceExtraction.start(dir, { uid, gid });
       // Verify everything before extracting anything, so a bad input leaves the workspace untouched.
       for (const artifact of input.artifacts) {
         const context = { artifact: artifact.name, producer: artifact.producer, digest: artifact.digest };
         try {
           const content = await fetchWithOneRetry(artifact);
           verified.push({ input: artifact, content });
-          const contents = await inspectArchive(content.open(), artifact.compression ?? 'none');
+          const compression = artifact.compression ?? 'none';
+          const contents = local
+            ? await local.check(content.open(), compression)
+            : await inspectArchive(content.open(), compression);
           result.files += contents.files;
           result.bytes += content.size;
           result.artifacts += 1;
@@ -372,12 +384,21 @@ export function createArtifactActivities(deps: ArtifactActivityDeps) {
           throw classifyArtifactError(error, context);
         }
       }
-      const [uid, gid] = stepUser.split(':').map(Number) as [number, number];
       for (const { input: artifact, content } of verified) {
-        const entries = archiveEntries(content.open(), artifact.compression ?? 'none');
-        await extractIntoWorkspace(docker, ref, entries, { uid, gid }).catch((error: unknown) => {
-          throw classifyArtifactError(error, { artifact: artifact.name, producer: artifact.producer });
-        });
+        const compression = artifact.compression ?? 'none';
+        const extracted =
+          local?.way === 'tar'
+            ? local.extract(content.open, compression, {
+                signal: ctx.cancellationSignal,
+                onProgress: () => ctx.heartbeat(),
+              })
+            : extractIntoWorkspace(docker, ref, archiveEntries(content.open(), compression), { uid, gid });
+        result.via = await extracted.then(
+          (way) => way ?? 'tar',
+          (error: unknown) => {
+            throw classifyArtifactError(error, { artifact: artifact.name, producer: artifact.producer });
+          },
+        );
         ctx.heartbeat();
       }
       for (const artifact of input.artifacts) {

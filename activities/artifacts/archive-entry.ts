@@ -20,6 +20,8 @@ export interface SourceEntry {
   linkname?: string;
   /** A file's content; read, or skipped with `discardEntry`, before the next entry is asked for. */
   body?: Readable;
+  /** A small file's whole content, already read (instead of `body`): packing it costs no stream. */
+  content?: Buffer;
   /** How to skip the content cheaply (a local file is closed unread; an archive stream must be drained). */
   discard?: () => void;
 }
@@ -29,6 +31,14 @@ const smallFileSize = 256 * 1024;
 
 /** Writes a file entry's content to `handle`, which it closes: in one write when small, streamed otherwise. */
 export async function writeContent(handle: FileHandle, entry: SourceEntry): Promise<void> {
+  if (entry.content) {
+    try {
+      await handle.writeFile(entry.content);
+    } finally {
+      await handle.close();
+    }
+    return;
+  }
   const body = entry.body ?? Readable.from([]);
   if (entry.size > smallFileSize) {
     // The write stream closes the handle when it ends or fails.
@@ -42,6 +52,11 @@ export async function writeContent(handle: FileHandle, entry: SourceEntry): Prom
   } finally {
     await handle.close();
   }
+}
+
+/** A file entry's content as a stream (whether it was read already or not). */
+export function entryBody(entry: SourceEntry): Readable {
+  return entry.body ?? Readable.from(entry.content ? [entry.content] : []);
 }
 
 /** Skips an entry's content without using it. */

@@ -6,7 +6,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { comparePaths, type SourceEntry } from './archive-entry';
+import { comparePaths, entryBody, type SourceEntry } from './archive-entry';
 import { ioBlockSize, readBlockSize, scratchPath } from '../store/scratch';
 
 /** Entries of `source` in canonical order; call `release` when done with them to remove the spool. */
@@ -29,8 +29,8 @@ export async function sortEntries(
         linkname: entry.linkname,
         offset,
       });
-      if (!entry.body) continue;
-      for await (const chunk of entry.body) {
+      if (entry.type !== 'file') continue;
+      for await (const chunk of entryBody(entry)) {
         offset += (chunk as Buffer).length;
         if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
       }

@@ -51,9 +51,7 @@ export async function extractWithSystemTar(
   owner: { uid: number; gid: number },
   options: { signal?: AbortSignal; onProgress?: () => void } = {},
 ): Promise<boolean> {
-  const uid = process.getuid?.();
-  if (uid === undefined || (uid !== 0 && uid !== owner.uid)) return false;
-  if (process.env.CONVEYOR_WORKSPACE_IO === 'direct' || !(await systemTarAvailable())) return false;
+  if (!(await systemTarUsable(owner))) return false;
   if ((await readdir(dir)).length > 0) return false;
   let cwd = dir;
   for (const segment of base.split('/').filter(Boolean)) {
@@ -66,11 +64,25 @@ export async function extractWithSystemTar(
       await lchown(cwd, owner.uid, owner.gid);
     }
   }
-  await runTar(cwd, open(), owner, options);
+  await runSystemTar(cwd, open(), owner, options);
   return true;
 }
 
-async function runTar(
+/**
+ * Whether this process can run the system tar as `owner`: it is root or the owner itself, a tar is installed, and
+ * `CONVEYOR_WORKSPACE_IO=direct` does not ask for the entry-by-entry writer.
+ */
+export async function systemTarUsable(owner: { uid: number; gid: number }): Promise<boolean> {
+  const uid = process.getuid?.();
+  if (uid === undefined || (uid !== 0 && uid !== owner.uid)) return false;
+  return process.env.CONVEYOR_WORKSPACE_IO !== 'direct' && (await systemTarAvailable());
+}
+
+/**
+ * Extracts the tar stream `source` into `cwd` with the system tar as `owner` (see the safety notes above: the
+ * caller has checked every entry, and that nothing already in `cwd` can redirect a write).
+ */
+export async function runSystemTar(
   cwd: string,
   source: Readable,
   owner: { uid: number; gid: number },

@@ -95,7 +95,16 @@ async function writeEntries(
     const header = normalisedHeader(entry, packedFiles);
     if (owner) Object.assign(header, owner);
     if (entry.type === 'file') {
-      await writeFileEntry(pack, header, entry.body ?? Readable.from([]));
+      const content = entry.content;
+      if (content) {
+        // tar-stream sizes the header after a buffer; a stream it checks against the header instead.
+        if (content.length !== entry.size) throw new Error(`'${entry.path}': content is not ${entry.size} bytes`);
+        await new Promise<void>((resolve, reject) =>
+          pack.entry(header, content, (error) => (error ? reject(error) : resolve())),
+        );
+      } else {
+        await writeFileEntry(pack, header, entry.body ?? Readable.from([]));
+      }
       summary.files += 1;
       summary.contentBytes += entry.size;
       packedFiles.add(entry.path);

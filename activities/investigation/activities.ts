@@ -22,6 +22,7 @@ import type {
   RootCause,
   SimilarIncident,
 } from '../../investigate/incident';
+import type { IncidentNarrative } from '../../investigate/narrative';
 import { planMarkdown, problemMarkdown, rcaMarkdown } from '../../investigate/reports';
 import type { LogStore } from '../log-store';
 import { formatDigest, parseDigest, type ArtifactStore } from '../store/store';
@@ -167,6 +168,8 @@ export function createInvestigationActivities(deps: InvestigationActivityDeps) {
       hypotheses: Hypothesis[];
       similar: SimilarIncident[];
       actions: string[];
+      /** The LLM narrative or the note why there is none (docs/investigations.md); absent without an endpoint. */
+      narrative?: IncidentNarrative;
     }): Promise<{
       rootCause: RootCause;
       hypotheses: Hypothesis[];
@@ -179,7 +182,14 @@ export function createInvestigationActivities(deps: InvestigationActivityDeps) {
       const remediation = { action, policy: action === 'none' ? ('suggest' as const) : policyOf(rootCause.cause) };
       const rca = await putDocument(store, request.incidentId, {
         name: 'RCA.md',
-        markdown: rcaMarkdown(request.incidentId, rootCause, ranked, request.similar, request.actions),
+        markdown: rcaMarkdown(
+          request.incidentId,
+          rootCause,
+          ranked,
+          request.similar,
+          request.actions,
+          request.narrative,
+        ),
       });
       return { rootCause, hypotheses: ranked, rca, remediation };
     },

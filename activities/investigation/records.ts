@@ -47,6 +47,11 @@ export function evidenceKey(incidentId: string, cause: string): string {
   return `incidents/${incidentId}/evidence/${cause}.json`;
 }
 
+/** The LLM narrative's exchange: the prompt sent and the answer (docs/investigations.md, "Optional LLM narrative"). */
+export function narrativeKey(incidentId: string): string {
+  return `incidents/${incidentId}/narrative.json`;
+}
+
 /** The framed facts. */
 export function frameKey(incidentId: string): string {
   return `incidents/${incidentId}/frame.json`;

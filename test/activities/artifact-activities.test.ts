@@ -20,11 +20,14 @@ import { createWorkspace, removeRunResources, runInWorkspace } from '../helpers/
 import { Readable } from 'node:stream';
 import { localWorkspaceDir } from '../../activities/artifacts/workspace-io';
 
-/** Runs `body` with workspaces written directly (the default on a local engine) or through the archive API. */
-async function withWorkspaceIo<T>(io: 'direct' | 'archive', body: () => Promise<T>): Promise<T> {
+/**
+ * Runs `body` with workspaces written directly (the default on a local engine: the system tar, or entry by entry
+ * with `direct`) or through the archive API.
+ */
+async function withWorkspaceIo<T>(io: 'tar' | 'direct' | 'archive', body: () => Promise<T>): Promise<T> {
   const before = process.env.CONVEYOR_WORKSPACE_IO;
-  if (io === 'archive') process.env.CONVEYOR_WORKSPACE_IO = 'archive';
-  else delete process.env.CONVEYOR_WORKSPACE_IO;
+  if (io === 'tar') delete process.env.CONVEYOR_WORKSPACE_IO;
+  else process.env.CONVEYOR_WORKSPACE_IO = io;
   try {
     return await body();
   } finally {
@@ -177,16 +180,16 @@ for (const kind of ['fs', 's3'] as const) {
     });
 
     // A local engine's volume is written directly through its mountpoint; a remote one through the archive API.
-    for (const io of ['direct', 'archive'] as const) {
+    for (const io of ['tar', 'direct', 'archive'] as const) {
       it(`extracts verified inputs into a fresh workspace at their paths, modes and links intact (${io})`, async () => {
         const job = `test-${io}`;
         const result = await withWorkspaceIo(io, async () => {
           await createWorkspace({ runId, job });
           const dir = await localWorkspaceDir(docker, { runId, job });
-          assert.equal(dir === undefined ? 'archive' : 'direct', io);
+          assert.equal(dir === undefined, io === 'archive');
           return run(activities.downloadArtifacts, input(job, [produced]));
         });
-        assert.deepEqual(result, { artifacts: 1, files: 7, bytes: produced.size });
+        assert.deepEqual(result, { artifacts: 1, files: 7, bytes: produced.size, via: io });
         const check = await runInWorkspace(
           { runId, job },
           `cd out && sha256sum -c ../manifest.sha256 && ./run.sh && test -d empty && test -L link-to-hello && cat link-to-hello
@@ -213,6 +216,68 @@ for (const kind of ['fs', 's3'] as const) {
       } finally {
         await rm(outside, { recursive: true, force: true });
       }
+    });
+
+    /** Stores a hand-made archive as an input of the producer job. */
+    const handMadeInput = async (name: string, entries: Parameters<typeof handMadeTar>[0]): Promise<ArtifactInput> => {
+      const { digest, size } = await subject.store.putContent(Readable.from([await handMadeTar(entries)]));
+      return { ...produced, name, digest: `sha256:${digest}`, size, files: entries.length };
+    };
+
+    it('extracts several inputs with the system tar over what the workspace holds: a later input replaces a file', async () => {
+      const job = 'layered';
+      await createWorkspace({ runId, job });
+      const checkout = await runInWorkspace({ runId, job }, 'mkdir -p shared src && echo checkout > src/main.c');
+      assert.equal(checkout.exitCode, 0, checkout.output);
+      const first = await handMadeInput('first', [
+        { name: 'shared', type: 'directory', mode: 0o755 },
+        { name: 'shared/x.txt', content: 'first\n', mode: 0o644 },
+        { name: 'only-first.txt', content: 'first\n', mode: 0o644 },
+        { name: 'link', type: 'symlink', linkname: 'shared/x.txt' },
+      ]);
+      const second = await handMadeInput('second', [
+        { name: 'shared/x.txt', content: 'second\n', mode: 0o644 },
+        { name: 'link', content: 'now a file\n', mode: 0o644 },
+      ]);
+      const result = await run(activities.downloadArtifacts, input(job, [first, second]));
+      assert.equal(result.via, 'tar');
+      const check = await runInWorkspace(
+        { runId, job },
+        `cat shared/x.txt only-first.txt src/main.c link && test ! -L link && stat -c '%u:%g' shared/x.txt link`,
+      );
+      assert.equal(check.exitCode, 0, check.output);
+      assert.equal(check.output, 'second\nfirst\ncheckout\nnow a file\n1000:1000\n1000:1000\n');
+    });
+
+    it('refuses an input that would write through a symlink an earlier input makes, extracting neither', async () => {
+      const job = 'through-earlier-link';
+      await createWorkspace({ runId, job });
+      const first = await handMadeInput('first', [
+        { name: 'sub', type: 'directory', mode: 0o755 },
+        { name: 'l', type: 'symlink', linkname: 'sub' },
+      ]);
+      const second = await handMadeInput('second', [{ name: 'l/x.txt', content: 'x', mode: 0o644 }]);
+      const error = await failure(run(activities.downloadArtifacts, input(job, [first, second])));
+      assert.equal(error.type, 'ArtifactUnsafeError');
+      assert.match(error.message, /artifact 'second' of job 'build' is unsafe: 'l' is in the workspace already/);
+      const listing = await runInWorkspace({ runId, job }, 'ls -A /workspace | wc -l');
+      assert.equal(listing.output.trim(), '0');
+    });
+
+    it('refuses a file where the workspace has a directory, before extracting anything', async () => {
+      const job = 'file-over-directory';
+      await createWorkspace({ runId, job });
+      const made = await runInWorkspace({ runId, job }, 'mkdir -p out/x && echo kept > kept.txt');
+      assert.equal(made.exitCode, 0, made.output);
+      const clash = await handMadeInput('clash', [
+        { name: 'new.txt', content: 'x', mode: 0o644 },
+        { name: 'out/x', content: 'x', mode: 0o644 },
+      ]);
+      const error = await failure(run(activities.downloadArtifacts, input(job, [clash])));
+      assert.equal(error.type, 'ArtifactUnsafeError');
+      assert.match(error.message, /'out\/x' is a directory in the workspace already/);
+      const listing = await runInWorkspace({ runId, job }, 'ls -A /workspace');
+      assert.equal(listing.output, 'kept.txt\nout\n');
     });
 
     it('fails artifact_missing naming a pattern that matches nothing, publishing nothing', async () => {

@@ -52,6 +52,11 @@ describe('a job stays on its Docker engine', () => {
     assert.equal(status.status, 'success', JSON.stringify(status.jobs, null, 1));
 
     const activities = await activityRuns(env.client, runId);
+    // Each job's first step claimed its engine: no separate claim activity (docs/operations.md).
+    assert.deepEqual(
+      activities.filter((run) => run.type === 'claimJobHost'),
+      [],
+    );
     const hosts = new Map([
       [identity(east), 'host-east'],
       [identity(west), 'host-west'],
@@ -63,7 +68,7 @@ describe('a job stays on its Docker engine', () => {
       const [worker] = [...recorded] as string[];
       const host = /^(host-\w+) /.exec(worker!)?.[1];
       assert.equal(worker, `${host} (${taskQueue}-docker@${host})`);
-      const ran = activities.filter((run) => run.job === name && run.type !== 'claimJobHost');
+      const ran = activities.filter((run) => run.job === name);
       assert.ok(ran.length >= 3, `${name}: ${ran.length} container activities`);
       assert.deepEqual([...new Set(ran.map((run) => hosts.get(run.identity)))], [host], `${name}'s activities`);
     }
@@ -95,7 +100,8 @@ describe('a job stays on its Docker engine', () => {
       args: [{ ...runInput(pipeline), options: { ...runInput(pipeline).options, heartbeatTimeoutSeconds: 2 } }],
     });
     await waitForRunningStep(runId, 'first', 300_000);
-    // Another host of the pool is up, with its own engine; then the job's host dies.
+    // Another host of the pool is up, with its own engine; then the job's host dies. The first step's retry reaches
+    // the other host, which sends it back to the engine its first attempt claimed.
     await hostWorker(taskQueue, 'host-west');
     await east.crash();
     const status = await finalStatus(handle);
