@@ -125,25 +125,37 @@ describe('stopping a worker', () => {
     }
   });
 
-  it('SIGTERM during a step longer than the grace: the worker exits 0 leaving the container running, and the next worker adopts it', async () => {
+  /**
+   * A run whose first worker is stopped by `stop` mid-step and exits with `exitCode`, its step's container still
+   * running; a second worker adopts the container and the run completes with the script run once.
+   */
+  async function handOver(options: {
+    grace: string;
+    stop: (worker: WorkerProcess) => Promise<void>;
+    exitCode: number | null;
+    /** How the first worker's attempt ended, when it reported it. */
+    lastFailureType?: string;
+  }) {
     const env = await testEnvironment();
     const taskQueue = uniqueTaskQueue('handover');
     const runId = `run-test-${taskQueue}`;
     const workers: WorkerProcess[] = [];
     try {
-      const first = await startWorkerProcess(taskQueue, { CONVEYOR_WORKER_SHUTDOWN_GRACE: '2' });
+      const first = await startWorkerProcess(taskQueue, { CONVEYOR_WORKER_SHUTDOWN_GRACE: options.grace });
       workers.push(first);
       const handle = await startRun(taskQueue, runId);
       const containerId = await waitForRunningStep(runId, 'work', 300_000);
       await waitForContainerOutput(containerId, 'token', 300_000);
-      first.child.kill('SIGTERM');
-      assert.equal(await first.exited, 0, first.output());
-      // Handed over, not cancelled: the container runs on, and the attempt says why it ended.
+      await options.stop(first);
+      assert.equal(await first.exited, options.exitCode, first.output());
+      // Handed over, not cancelled: the container runs on.
       assert.equal((await docker.getContainer(containerId).inspect()).State.Running, true);
-      await waitUntil('the attempt has ended as handed over', async () => {
-        const pending = await pendingStep(handle);
-        return pending?.lastFailure?.applicationFailureInfo?.type === 'StepHandedOverError';
-      });
+      if (options.lastFailureType) {
+        await waitUntil('the attempt has ended as handed over', async () => {
+          const pending = await pendingStep(handle);
+          return pending?.lastFailure?.applicationFailureInfo?.type === options.lastFailureType;
+        });
+      }
 
       const second = await startWorkerProcess(taskQueue);
       workers.push(second);
@@ -175,5 +187,28 @@ describe('stopping a worker', () => {
       for (const worker of workers) await worker.stop();
       await removeRunResources(runId);
     }
+  }
+
+  it('SIGTERM during a step longer than the grace: the worker exits 0 leaving the container running, and the next worker adopts it', async () => {
+    await handOver({
+      grace: '2',
+      stop: async (worker) => {
+        worker.child.kill('SIGTERM');
+      },
+      exitCode: 0,
+      lastFailureType: 'StepHandedOverError',
+    });
+  });
+
+  it('a second SIGINT during the drain exits at once (130), and the next worker adopts the running step', async () => {
+    await handOver({
+      grace: '10m',
+      stop: async (worker) => {
+        worker.child.kill('SIGINT');
+        await waitUntil('the worker drains', () => worker.output().includes('worker: SIGINT: draining'));
+        worker.child.kill('SIGINT');
+      },
+      exitCode: 130,
+    });
   });
 });
