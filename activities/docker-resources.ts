@@ -195,13 +195,15 @@ async function removeContainer(container: Docker.Container): Promise<void> {
     await ignoreMissing(container.remove({ force: true, v: true }));
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode !== 409) throw error;
-    for (let tries = 1; tries <= 50; tries += 1) {
+    // The run's cleanup follows its last step at once, so it often meets that step's removal still under way (a
+    // few ms on a quiet engine): poll from 10 ms, doubling up to 1 s, about a minute in all.
+    for (let tries = 1; tries <= 60; tries += 1) {
       const gone = await container.inspect().then(
         () => false,
         (inspectError: unknown) => isDockerNotFound(inspectError),
       );
       if (gone) return;
-      await new Promise((resolve) => setTimeout(resolve, 100 * Math.min(tries, 10)));
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10 * 2 ** (tries - 1), 1000)));
     }
     throw error;
   }

@@ -4,6 +4,7 @@
  * runs the raw client). Told over IPC which store and which files; answers with the time and the RSS growth: the
  * peak RSS (`VmHWM`, reset through `/proc/self/clear_refs` before each round trip) minus the RSS after a GC before it.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { createS3Client } from '../activities/s3';
@@ -25,11 +26,22 @@ export interface RoundTripRequest {
   out: string;
 }
 
-/** What it cost. */
+/** What it cost: in all, and the upload (pack + publish) and download (fetch verified + check + extract) apart. */
 export interface RoundTripResult {
   ms: number;
+  uploadMs: number;
+  downloadMs: number;
+  /** Bytes of the stored archive. */
+  bytes: number;
+  /** CPU time of the worker process (user + system), milliseconds. */
+  cpuMs: number;
   rssGrowth: number;
   error?: string;
+}
+
+/** The floor of a round trip's verification: two SHA-256 passes (upload, download) over `bytes` in memory. */
+export interface HashFloorRequest {
+  hashFloor: { bytes: number };
 }
 
 const config = loadConfig();
@@ -73,8 +85,10 @@ async function roundTrip(request: RoundTripRequest): Promise<RoundTripResult> {
   let sampled = before;
   const sampler = setInterval(() => (sampled = Math.max(sampled, process.memoryUsage().rss)), 20);
   const start = performance.now();
+  const cpu = process.cpuUsage();
   try {
     const stored = await storeArchive(store, directoryEntries(request.source));
+    const uploaded = performance.now();
     const verified = await fetchVerified(store, stored.digest, {
       expectedSize: stored.size,
       spoolDir: request.spoolDir,
@@ -86,26 +100,54 @@ async function roundTrip(request: RoundTripRequest): Promise<RoundTripResult> {
       const extraction = await WorkspaceExtraction.start(request.out, owner);
       await extraction.check(verified.open(), 'none');
       if (extraction.way !== 'tar') throw new Error('the system tar is not usable here');
-      await extraction.extract(verified.open, 'none');
+      await extraction.extract(verified, 'none');
     } finally {
       await verified.release();
     }
-    const ms = performance.now() - start;
+    const end = performance.now();
+    const used = process.cpuUsage(cpu);
     const peak = resettable ? ((await status('VmHWM')) ?? sampled) : sampled;
     // Every round trip uploads afresh (no dedup): the next one must write its bytes again.
     await store.deleteContent(stored.digest);
-    return { ms, rssGrowth: Math.max(0, peak - before) };
+    return {
+      ms: end - start,
+      uploadMs: uploaded - start,
+      downloadMs: end - uploaded,
+      bytes: stored.size,
+      cpuMs: (used.user + used.system) / 1000,
+      rssGrowth: Math.max(0, peak - before),
+    };
   } finally {
     clearInterval(sampler);
     await rm(request.out, { recursive: true, force: true });
   }
 }
 
-process.on('message', (message: { id: number; request: RoundTripRequest }) => {
-  roundTrip(message.request).then(
+/** Two SHA-256 passes over `bytes` (1 MiB blocks, as the store reads), the way a round trip hashes: milliseconds. */
+function hashFloor(bytes: number): number {
+  const block = randomBytes(1024 * 1024);
+  const start = performance.now();
+  for (let pass = 0; pass < 2; pass += 1) {
+    const hash = createHash('sha256');
+    for (let done = 0; done < bytes; done += block.length)
+      hash.update(block.subarray(0, Math.min(block.length, bytes - done)));
+    hash.digest();
+  }
+  return performance.now() - start;
+}
+
+process.on('message', (message: { id: number; request: RoundTripRequest | HashFloorRequest }) => {
+  const { request } = message;
+  const work =
+    'hashFloor' in request
+      ? Promise.resolve().then(() => ({ ...noCost, ms: hashFloor(request.hashFloor.bytes) }))
+      : roundTrip(request);
+  work.then(
     (result) => process.send!({ id: message.id, result }),
-    (error: unknown) => process.send!({ id: message.id, result: { ms: 0, rssGrowth: 0, error: String(error) } }),
+    (error: unknown) => process.send!({ id: message.id, result: { ...noCost, error: String(error) } }),
   );
 });
+
+const noCost: RoundTripResult = { ms: 0, uploadMs: 0, downloadMs: 0, bytes: 0, cpuMs: 0, rssGrowth: 0 };
 // The benchmark going away (or closing the channel) ends the worker.
 process.on('disconnect', () => process.exit(0));

@@ -3,8 +3,9 @@
  * `bin/conveyor run examples/hello.yml`, measured until its `run … started` line (the CLI's start-up, parsing and
  * the workflow start) and until its first `[job/step]` line, median of several runs (target ≤ 1.0 s). Against, in
  * the same run: `docker run --rm conveyor/busybox:latest echo` until its output (a raw container start through the
- * Docker CLI). And `bin/conveyor --help` (target ≤ 300 ms) against `node -e 0` (Node.js's own start-up), and
- * against the `--help` of another checkout's `bin/conveyor` when CONVEYOR_BENCH_COMPARE_BIN names one.
+ * Docker CLI). And `bin/conveyor --help` (target ≤ 300 ms) against `node -e 0` (Node.js's own start-up). When
+ * CONVEYOR_BENCH_COMPARE_BIN names another checkout's `bin/conveyor` (e.g. main's, in a temporary clone), its `run`
+ * and `--help` are timed too, alternating with this checkout's in every round, against the same stack.
  * Run: `conveyor dev up`, then `npx tsx bench/first-log-line.ts [runs]`.
  */
 import { spawn } from 'node:child_process';
@@ -76,15 +77,21 @@ async function main(): Promise<void> {
   const help: number[] = [];
   const node: number[] = [];
   const compareHelp: number[] = [];
+  const compareStarted: number[] = [];
+  const compareFirst: number[] = [];
+  const timeRun = (bin: string) =>
+    timeToLines(bin, ['run', 'examples/hello.yml'], [/^run \S+ started/, /^\[greet\//]) as Promise<[number, number]>;
   await timeToLine(conveyor, ['run', 'examples/hello.yml'], /^\[greet\//); // warm-up
+  if (compare) await timeToLine(compare, ['run', 'examples/hello.yml'], /^\[greet\//);
   for (let i = 0; i < runs; i += 1) {
-    const [toStart, toFirst] = (await timeToLines(
-      conveyor,
-      ['run', 'examples/hello.yml'],
-      [/^run \S+ started/, /^\[greet\//],
-    )) as [number, number];
+    const [toStart, toFirst] = await timeRun(conveyor);
     started.push(toStart);
     first.push(toFirst);
+    if (compare) {
+      const [compareToStart, compareToFirst] = await timeRun(compare);
+      compareStarted.push(compareToStart);
+      compareFirst.push(compareToFirst);
+    }
     raw.push(await timeToLine('docker', ['run', '--rm', 'conveyor/busybox:latest', 'echo', 'hello'], /^hello$/));
     help.push(await timeToExit(conveyor, ['--help']));
     node.push(await timeToExit(process.execPath, ['-e', '0']));
@@ -103,7 +110,16 @@ async function main(): Promise<void> {
     `  node -e 0                                      ${ms(median(node))}  (conveyor --help / node: ${ratio(help, node)})`,
   );
   if (compare) {
-    console.log(`  ${compare} --help  ${ms(median(compareHelp))}  (this / that: ${ratio(help, compareHelp)})`);
+    console.log(`${compare}, alternating with this checkout's in each round, median of ${runs} runs`);
+    console.log(
+      `  run examples/hello.yml: run started   ${ms(median(compareStarted))}  (this / that: ${ratio(started, compareStarted)})`,
+    );
+    console.log(
+      `  run examples/hello.yml: first line    ${ms(median(compareFirst))}  (this / that: ${ratio(first, compareFirst)})`,
+    );
+    console.log(
+      `  --help                                ${ms(median(compareHelp))}  (this / that: ${ratio(help, compareHelp)})`,
+    );
   }
 }
 

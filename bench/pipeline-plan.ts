@@ -3,13 +3,8 @@
  * on about 3 earlier jobs, so many dependencies are redundant and reported as warnings) with 3 steps per job.
  * Prints, per size, the median of several runs with the default (fast) YAML reader and with the exact one
  * (`yamlEngine: 'exact'`, the `yaml` library) measured in the same run, their ratio, and the time per job
- * relative to the 100-job case (≈1.0 means linear growth). Then the 1,000-job case again in fresh processes, three
- * pairs alternating: one with Node's default flags, one with the V8 flags `bin/conveyor` starts the CLI with (a larger
- * young generation), since `conveyor validate`/`run` parse in that process. Run: `npx tsx bench/pipeline-plan.ts`.
+ * relative to the 100-job case (≈1.0 means linear growth). Run: `npx tsx bench/pipeline-plan.ts`.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { createPlan, parsePipeline, type ParseOptions } from '../pipeline';
@@ -52,33 +47,8 @@ function measure(source: string, options: ParseOptions): number {
   return performance.now() - start;
 }
 
-/** The V8 flags `bin/conveyor` runs the CLI with (its `node_flags=(…)` line). */
-function cliNodeFlags(): string[] {
-  const script = readFileSync(path.resolve(__dirname, '../bin/conveyor'), 'utf8');
-  return /^node_flags=\((.*)\)$/m.exec(script)?.[1]?.split(/\s+/).filter(Boolean) ?? [];
-}
-
-/** Median ms of the 1,000-job parse + plan in a fresh process started with `flags`. */
-function measureInProcess(flags: string[]): number {
-  const child = spawnSync(process.execPath, [...flags, ...process.execArgv, __filename], {
-    env: { ...process.env, CONVEYOR_BENCH_PARSE_ONLY: '1000' },
-    encoding: 'utf8',
-  });
-  const figure = Number(child.stdout.trim());
-  if (child.status !== 0 || !Number.isFinite(figure)) throw new Error(`the measuring process failed: ${child.stderr}`);
-  return figure;
-}
-
-const runs = 11;
-const parseOnly = Number(process.env.CONVEYOR_BENCH_PARSE_ONLY ?? 0);
-if (parseOnly > 0) {
-  const source = generatePipeline(parseOnly);
-  for (let warmUp = 0; warmUp < 2; warmUp++) measure(source, {});
-  process.stdout.write(`${median(Array.from({ length: runs }, () => measure(source, {})))}\n`);
-  process.exit(0);
-}
-
 const sizes = [100, 1000, 5000];
+const runs = 11;
 const rows: Array<{ jobs: number; bytes: number; fastMs: number; exactMs: number; perJobUs: number }> = [];
 for (const jobs of sizes) {
   const source = generatePipeline(jobs);
@@ -107,17 +77,3 @@ for (const row of rows) {
     ].join('  ') + '\n',
   );
 }
-
-const flags = cliNodeFlags();
-const defaults: number[] = [];
-const withFlags: number[] = [];
-for (let pair = 0; pair < 3; pair++) {
-  defaults.push(measureInProcess([]));
-  withFlags.push(measureInProcess(flags));
-}
-process.stdout.write(
-  `1,000 jobs in fresh processes, median of 3 (each a median of ${runs}), alternating:\n` +
-    `  node's default flags        ${median(defaults).toFixed(1).padStart(7)} ms\n` +
-    `  bin/conveyor's flags        ${median(withFlags).toFixed(1).padStart(7)} ms  (${flags.join(' ') || 'none'}; ` +
-    `${(median(withFlags) / median(defaults)).toFixed(2)}× the default)\n`,
-);

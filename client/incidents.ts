@@ -3,7 +3,7 @@
  * index, showing one incident with its reports, resolving it. Shared by the CLI and `conveyor serve`.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { openIncident } from '../activities/investigation/open-incident';
 import {
   documentKey,
@@ -16,6 +16,7 @@ import type { ConveyorConfig } from '../workers/config';
 import {
   incidentQuery,
   investigateSignal,
+  remediationSignal,
   remediationUpdate,
   resolveUpdate,
   type IncidentView,
@@ -25,6 +26,7 @@ import {
 import { runFailureSignal } from '../workflows/run-failure';
 import { CliError } from './cli-error';
 import { describeRun, fetchRunStatus } from './runs';
+import { describePollers, isLivePoller } from './task-queue-pollers';
 
 /** An incident as `incidents show --json` prints it: the view with the documents' markdown. */
 export interface IncidentReport extends Omit<IncidentView, 'reports'> {
@@ -136,49 +138,114 @@ export async function resolveIncident(
   }
 }
 
-/** What a remediation decision did: the action decided on, and by whom. */
+/** What a remediation decision did: the action decided on, by whom, and how it was delivered. */
 export interface RemediationOutcome {
   id: string;
   decision: 'approved' | 'rejected';
-  cause: string;
-  action: string;
+  /** The cause and action decided on (unknown when sent as a signal: no worker could say). */
+  cause?: string;
+  action?: string;
   by: string;
   reason?: string;
+  /** `update`: the workflow took it; `signal`: no worker answered, so it is checked when one runs. */
+  via: 'update' | 'signal';
+  /** With `signal`: what happened and what to do, in one line. */
+  message?: string;
 }
+
+/** How long the CLI waits for a worker to answer a remediation decision before sending it as a signal. */
+export const remediationAnswerSeconds = 15;
 
 /**
  * Approves or rejects an incident's remediation waiting for approval (policy `approve`; docs/investigations.md,
  * "Remediation"). Refused, with the reason, when nothing is waiting: not investigated yet, another policy, already
- * decided, or resolved.
+ * decided, or resolved. Like `conveyor deploy approve` (client/deploy-control.ts): when no worker polls the
+ * incident's task queue, or none answers within `remediationAnswerSeconds`, the decision goes as the
+ * `remediationSignal`, which the workflow checks and applies once a worker runs.
  */
 export async function decideRemediation(
   client: Client,
   incidentId: string,
   decision: RemediationDecision,
 ): Promise<RemediationOutcome> {
-  const view = await fetchIncident(client, incidentId);
+  const handle = client.workflow.getHandle(incidentId);
   const refused = (why: string) =>
     new CliError(
       `cannot decide the remediation of ${incidentId}: ${why} (see 'conveyor incidents show ${incidentId}')`,
     );
-  if (view.status === 'resolved') throw refused(`the incident is resolved`);
+  let taskQueue: string;
+  try {
+    const description = await handle.describe();
+    if (description.status.name === 'COMPLETED') throw refused('the incident is resolved');
+    if (description.status.name !== 'RUNNING') {
+      throw refused(`the incident's workflow has ended (${description.status.name.toLowerCase()})`);
+    }
+    taskQueue = description.taskQueue;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new IncidentNotFoundError(incidentId);
+    throw error;
+  }
+  const outcome = {
+    id: incidentId,
+    decision: decision.approve ? ('approved' as const) : ('rejected' as const),
+    by: decision.by,
+    ...(decision.comment !== undefined && { reason: decision.comment }),
+  };
+  const bySignal = async (why: string): Promise<RemediationOutcome> => {
+    await handle.signal(remediationSignal, decision);
+    return {
+      ...outcome,
+      via: 'signal',
+      message:
+        `${why}: the decision was sent as a signal, checked and applied when a worker runs ` +
+        `(see 'conveyor incidents show ${incidentId}')`,
+    };
+  };
+  const [workflows] = await describePollers(client.connection, client.options.namespace, {
+    workflows: taskQueue,
+    docker: `${taskQueue}-docker`,
+  });
+  if (!workflows?.pollers.some((poller) => isLivePoller(poller, Date.now()))) {
+    return bySignal(`no worker polls task queue '${taskQueue}'`);
+  }
+  // A worker polled lately but may have stopped since (the server lists pollers for minutes): a deadline, not a hang.
+  const unanswered = `no worker of task queue '${taskQueue}' answered within ${remediationAnswerSeconds} s`;
+  const deadline = () => Date.now() + remediationAnswerSeconds * 1000;
+  let view: IncidentView;
+  try {
+    view = await client.withDeadline(deadline(), () => handle.query(incidentQuery));
+  } catch (error) {
+    // The server could not get an answer from a worker (deadline, or its own query timeout): nothing was decided.
+    if (error instanceof ServiceError || isDeadlineExceeded(error)) return bySignal(unanswered);
+    throw error;
+  }
+  if (view.status === 'resolved') throw refused('the incident is resolved');
   const pending = view.pendingRemediation;
   try {
-    await client.workflow.getHandle(incidentId).executeUpdate(remediationUpdate, { args: [decision] });
+    await client.withDeadline(deadline(), () => handle.executeUpdate(remediationUpdate, { args: [decision] }));
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError) {
       throw refused((error.cause as Error | undefined)?.message ?? error.message);
     }
+    // An update no worker took is not applied; the signal then carries the decision (a late update is refused).
+    if (isDeadlineExceeded(error)) return bySignal(unanswered);
     throw error;
   }
   return {
-    id: incidentId,
-    decision: decision.approve ? 'approved' : 'rejected',
+    ...outcome,
     cause: pending?.cause ?? view.rootCause?.cause ?? 'unknown',
     action: pending?.action ?? 'unknown',
-    by: decision.by,
-    ...(decision.comment !== undefined && { reason: decision.comment }),
+    via: 'update',
   };
+}
+
+/** Whether a client call failed because its deadline passed (gRPC DEADLINE_EXCEEDED, 4). */
+function isDeadlineExceeded(error: unknown): boolean {
+  for (let cause: unknown = error; cause; cause = (cause as { cause?: unknown }).cause) {
+    if ((cause as { code?: unknown }).code === 4) return true;
+    if (cause instanceof ServiceError && /deadline/i.test(cause.message)) return true;
+  }
+  return false;
 }
 
 /** Incidents from the index, newest first. */

@@ -149,7 +149,7 @@ async function follow(
       runId,
       () => view.poll(),
       // Faster until the first line arrives: it is what a user waits for after typing `conveyor run`.
-      () => (view.sawOutput ? 200 : 50),
+      () => (view.sawOutput ? 200 : 25),
     );
     stopWatching.abort();
     await workerWatch;

@@ -33,6 +33,11 @@ export interface SourceRequest {
   committedOnly?: boolean;
   /** Where relative paths are resolved (the shell's directory). */
   cwd: string;
+  /**
+   * The work tree root, when the caller has already started looking it up (`findWorkTree` of the file's directory,
+   * or of `cwd` without a file) so that the lookup overlaps its own start-up.
+   */
+  workTree?: Promise<string | undefined>;
 }
 
 /** The pipeline text to parse and the source of the run (absent for a file outside any repository). */
@@ -91,7 +96,7 @@ async function fromRepository(repositories: GitRepositories, request: SourceRequ
 
 async function fromWorkTree(repositories: GitRepositories, request: SourceRequest): Promise<ResolvedRunSource> {
   const fileArgument = request.file ? path.resolve(request.cwd, request.file) : undefined;
-  const root = await findWorkTree(fileArgument ? path.dirname(fileArgument) : request.cwd);
+  const root = await (request.workTree ?? findWorkTree(fileArgument ? path.dirname(fileArgument) : request.cwd));
   if (!root) {
     if (request.ref) throw new CliError('--ref needs a git work tree (or --repo URL|PATH)', 2);
     if (!fileArgument) {

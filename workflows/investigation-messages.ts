@@ -103,6 +103,13 @@ export const resolveUpdate = defineUpdate<IncidentView, [Resolution]>('resolve')
 /** Approve or reject the pending remediation (policy `approve`), like a deployment gate. */
 export const remediationUpdate = defineUpdate<IncidentView, [RemediationDecision]>('remediation');
 
+/**
+ * The same decision as a signal, for when no worker polls the incident's task queue (an update would wait for one):
+ * checked when a worker runs — applied if a remediation is waiting then and none was decided, else noted on the
+ * timeline as ignored (`conveyor incidents remediate`, docs/investigations.md "Remediation").
+ */
+export const remediationSignal = defineSignal<[RemediationDecision]>('remediation-decision');
+
 /** The incident as it stands: stage, hypotheses and verdicts as they arrive. */
 export const incidentQuery = defineQuery<IncidentView>('incident');
 

@@ -25,6 +25,7 @@ import {
   incidentQuery,
   investigateSignal,
   occurrenceSignal,
+  remediationSignal,
   remediationUpdate,
   resolveUpdate,
   type IncidentStatus,
@@ -103,10 +104,25 @@ export async function investigation(input: InvestigationInput): Promise<Incident
     },
     {
       validator: (_request: RemediationDecision) => {
-        if (!view.pendingRemediation) throw new Error(`incident ${view.id} has no remediation waiting for approval`);
+        if (!view.pendingRemediation || decision) {
+          throw new Error(`incident ${view.id} has no remediation waiting for approval`);
+        }
       },
     },
   );
+  // Sent when no worker polled the queue: the same check as the validator's, made now that a worker runs.
+  setHandler(remediationSignal, (request) => {
+    if (view.pendingRemediation && !decision) {
+      decision = request;
+      return;
+    }
+    if (view.timeline.length < maxTimeline) {
+      view.timeline.push({
+        at: new Date().toISOString(),
+        what: `remediation ${request.approve ? 'approval' : 'rejection'} by ${request.by} ignored: no remediation was waiting for approval`,
+      });
+    }
+  });
   setHandler(investigateSignal, () => {
     investigate = true;
   });

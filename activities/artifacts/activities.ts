@@ -388,7 +388,7 @@ export function createArtifactActivities(deps: ArtifactActivityDeps) {
         const compression = artifact.compression ?? 'none';
         const extracted =
           local?.way === 'tar'
-            ? local.extract(content.open, compression, {
+            ? local.extract(content, compression, {
                 signal: ctx.cancellationSignal,
                 onProgress: () => ctx.heartbeat(),
               })

@@ -14,9 +14,9 @@
  *   archive's under the worker's umask, and the archive's are 0644/0755: `git archive` runs with `tar.umask=0022`).
  */
 import { spawn } from 'node:child_process';
-import { lchown, lstat, mkdir, readdir } from 'node:fs/promises';
+import { lchown, lstat, mkdir, readdir, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /** The system tar failed (its first line of stderr). */
@@ -84,30 +84,40 @@ export async function systemTarUsable(owner: { uid: number; gid: number }): Prom
  */
 export async function runSystemTar(
   cwd: string,
-  source: Readable,
+  source: Readable | FileHandle,
   owner: { uid: number; gid: number },
   options: { signal?: AbortSignal; onProgress?: () => void },
 ): Promise<void> {
   // -m: files get the extraction time, as a clone's do.
   const args = ['-x', '-f', '-', '-m', '--no-same-owner', '--no-same-permissions'];
+  // A local file is tar's standard input itself: tar reads it, instead of this process copying it into a pipe.
+  const file = source instanceof Readable ? undefined : source;
   const child = spawn('tar', args, {
     cwd,
     env: tarEnvironment(),
-    stdio: ['pipe', 'ignore', 'pipe'],
+    stdio: [file ? file.fd : 'pipe', 'ignore', 'pipe'],
     signal: options.signal,
     ...(process.getuid?.() === owner.uid ? {} : { uid: owner.uid, gid: owner.gid }),
   });
   let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (chunk: string) => {
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
     if (stderr.length < 4096) stderr += chunk;
   });
-  if (options.onProgress) source.on('data', options.onProgress);
   const exited = new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', resolve);
   });
-  const [fed, code] = await Promise.allSettled([pipeline(source, child.stdin), exited]);
+  let feeding: Promise<void>;
+  if (file) {
+    // The child has its own copy of the descriptor now.
+    feeding = file.close();
+  } else {
+    const stream = source as Readable;
+    if (options.onProgress) stream.on('data', options.onProgress);
+    feeding = pipeline(stream, child.stdin as Writable);
+  }
+  const [fed, code] = await Promise.allSettled([feeding, exited]);
   if (options.signal?.aborted) throw options.signal.reason;
   if (code.status === 'rejected') throw code.reason;
   if (code.value !== 0) {

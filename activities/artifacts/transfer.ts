@@ -10,7 +10,7 @@
  * - `verifyContent` re-hashes a stored object (scrub, retention, deployments).
  */
 import { createReadStream, createWriteStream, fstat } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { pipeline as pipelineCallback, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -81,6 +81,8 @@ export interface VerifiedContent {
   size: number;
   /** A fresh stream of the verified bytes. */
   open(): Readable;
+  /** The verified local file, opened (for a reader in another process, such as the system tar); the caller closes it. */
+  openFile(): Promise<FileHandle>;
   /** Closes it and removes its local copy. */
   release(): Promise<void>;
 }
@@ -126,7 +128,27 @@ export async function fetchVerified(
     await release();
     throw error;
   }
-  return { digest, size: hasher.bytes, open: () => readVerified(file, identity), release };
+  return {
+    digest,
+    size: hasher.bytes,
+    open: () => readVerified(file, identity),
+    openFile: () => openVerified(file, identity),
+    release,
+  };
+}
+
+/** `file` opened, refused unless it is still the one with `identity`. */
+async function openVerified(file: string, identity: { ino: number; size: number }): Promise<FileHandle> {
+  const handle = await open(file, 'r');
+  const info = await handle.stat().catch(async (error: unknown) => {
+    await handle.close();
+    throw error;
+  });
+  if (info.ino !== identity.ino || info.size !== identity.size) {
+    await handle.close();
+    throw new Error(`${file} changed after it was verified`);
+  }
+  return handle;
 }
 
 /** A stream of `file` that fails unless the file opened is still the one with `identity`. */

@@ -28,6 +28,7 @@ import type { ArtifactCompression } from './catalog';
 import { UnsafeEntryError, type SafeEntry } from './path-safety';
 import { runSystemTar, systemTarUsable } from './system-tar';
 import { chunkSize } from '../store/scratch';
+import type { VerifiedContent } from './transfer';
 
 /** A path of the workspace as the extraction will have it: a directory that was there, one it creates, or not one. */
 type PathState = 'old-directory' | 'new-directory' | 'other' | 'absent';
@@ -74,15 +75,20 @@ export class WorkspaceExtraction {
     return inspectArchive(source, compression, (entry) => this.visit(entry));
   }
 
-  /** Extracts one checked archive with the system tar (only when `way` is `tar`; in the order they were checked). */
+  /**
+   * Extracts one checked archive with the system tar (only when `way` is `tar`; in the order they were checked).
+   * An uncompressed one is given to tar as its open file, so that tar reads it directly.
+   */
   async extract(
-    open: () => Readable,
+    content: Pick<VerifiedContent, 'open' | 'openFile'>,
     compression: ArtifactCompression,
     options: { signal?: AbortSignal; onProgress?: () => void } = {},
   ): Promise<void> {
     if (!this.tar) throw new Error('the system tar cannot extract into this workspace');
-    const raw = open();
-    const source = compression === 'gzip' ? pipeline(raw, createGunzip({ chunkSize }), () => undefined) : raw;
+    const source =
+      compression === 'gzip'
+        ? pipeline(content.open(), createGunzip({ chunkSize }), () => undefined)
+        : await content.openFile();
     await runSystemTar(this.dir, source, this.owner, options);
   }
 

@@ -30,17 +30,19 @@ export async function findWorkTree(directory: string): Promise<string | undefine
 
 /** Reads HEAD, the branch and the uncommitted changes of the work tree at `root`. */
 export async function describeWorkTree(root: string): Promise<WorkTree> {
-  const head = await git(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], 'reading HEAD', { cwd: root }).catch(
-    () => {
-      throw new Error(`the repository at ${root} has no commits yet: commit something first (git commit)`);
-    },
-  );
-  const branch = (
-    await git(['symbolic-ref', '--quiet', '--short', 'HEAD'], 'reading the branch', { cwd: root }).catch(() => '')
-  ).trim();
-  const status = await git(['status', '--porcelain', '--untracked-files=normal'], 'reading the status', {
-    cwd: root,
+  // The three `git` processes run at once (`conveyor run` waits for them before it starts a run); their results are
+  // taken in order, so a repository without commits still gets that message first.
+  const reading = {
+    head: git(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], 'reading HEAD', { cwd: root }),
+    branch: git(['symbolic-ref', '--quiet', '--short', 'HEAD'], 'reading the branch', { cwd: root }).catch(() => ''),
+    status: git(['status', '--porcelain', '--untracked-files=normal'], 'reading the status', { cwd: root }),
+  };
+  reading.status.catch(() => undefined);
+  const head = await reading.head.catch(() => {
+    throw new Error(`the repository at ${root} has no commits yet: commit something first (git commit)`);
   });
+  const branch = (await reading.branch).trim();
+  const status = await reading.status;
   const changes = status.split('\n').filter((line) => line.trim() !== '');
   return { root, head: head.trim(), ...(branch ? { branch } : {}), changes };
 }

@@ -126,7 +126,9 @@ export function registerIncidentCommands(program: Command): void {
           console.log(
             flags.json
               ? JSON.stringify(outcome)
-              : `${id}: ${outcome.action} for ${outcome.cause} ${outcome.decision} by ${outcome.by}${reason}`,
+              : outcome.via === 'signal'
+                ? `${id}: ${outcome.decision} by ${outcome.by}${reason}; ${outcome.message}`
+                : `${id}: ${outcome.action} for ${outcome.cause} ${outcome.decision} by ${outcome.by}${reason}`,
           );
         });
       },

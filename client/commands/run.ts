@@ -2,6 +2,7 @@
  * `conveyor run [FILE]`: validate a pipeline, start its run, stream its output and report the outcome. Inside a
  * git work tree the run builds the checked-out commit (docs/triggers.md); `--repo` runs another repository.
  */
+import path from 'node:path';
 import type { Command } from 'commander';
 import { collectFlag } from '../flags';
 
@@ -27,34 +28,38 @@ export function registerRunCommand(program: Command): void {
     .option('--detach', 'start the run and print its id without waiting')
     .option('--json', 'print a JSON summary as the last line of output')
     .action(async (file: string | undefined, flags: RunFlags) => {
-      // Loaded here, not at the top, so `conveyor --help` loads none of this (docs/runs.md#start-up).
+      // Loaded here, not at the top, so `conveyor --help` loads none of this (docs/runs.md#start-up). The order is
+      // for `run`'s start-up (docs/benchmarks.md): the work tree is looked up (a `git` subprocess) while the modules
+      // load, and the Temporal connection opens while the pipeline language loads and the pipeline is read.
+      const { findWorkTree } = await import('../../activities/source/work-tree.js');
+      const workTree = flags.repo ? undefined : findWorkTree(file ? path.dirname(path.resolve(file)) : process.cwd());
+      const { loadConfig } = await import('../../workers/config.js');
+      const { abandonConnection, connectForRun, startAndFollow } = await import('../run-follow.js');
+      const config = loadConfig();
+      const connection = connectForRun(config);
       const [
-        { loadConfig },
         { parsePipelineText, parseVarFlags },
-        { abandonConnection, connectForRun, startAndFollow },
         { resolveRunSource },
         sources,
+        { manualInputProblems },
+        { CliError },
       ] = await Promise.all([
-        import('../../workers/config.js'),
         import('../pipeline-file.js'),
-        import('../run-follow.js'),
         import('../run-source.js'),
         import('../../pipeline/source.js'),
+        import('../../pipeline/manual-inputs.js'),
+        import('../cli-error.js'),
       ]);
-      const { manualInputProblems } = await import('../../pipeline/manual-inputs.js');
-      const { CliError } = await import('../cli-error.js');
-      const config = loadConfig();
-      const vars = parseVarFlags(flags.var);
-      // Connecting goes on while the source is read and checked (docs/benchmarks.md).
-      const connection = connectForRun(config);
       let handedOver = false;
       try {
+        const vars = parseVarFlags(flags.var);
         const resolved = await resolveRunSource(config, {
           file,
           ref: flags.ref,
           repo: flags.repo,
           allowDirty: flags.allowDirty,
           cwd: process.cwd(),
+          workTree,
         });
         const pipeline = parsePipelineText(resolved.text, resolved.label, {
           vars,

@@ -36,7 +36,10 @@ export interface InvestigationBench {
 
 let runs = 0;
 
-/** Runs `body` with workers on a fresh task queue; terminates every incident opened on it afterwards. */
+/**
+ * Runs `body` with workers on a fresh task queue (or `options.taskQueue`); terminates every incident opened on it
+ * afterwards unless `options.keepOpen`.
+ */
 export async function withInvestigations<T>(
   prefix: string,
   body: (bench: InvestigationBench) => Promise<T>,
@@ -45,10 +48,14 @@ export async function withInvestigations<T>(
     /** The workers' artifact store, where the documents go too (default: the stack's, `incidentStore`). */
     store?: ArtifactStore;
     scratchDir?: string;
+    /** Serve this task queue (a second session of workers on an earlier one) instead of a fresh one. */
+    taskQueue?: string;
+    /** Leave the incidents running at the end (the test terminates them itself, in its own `finally`). */
+    keepOpen?: boolean;
   } = {},
 ): Promise<T> {
   const env = await testEnvironment();
-  const taskQueue = uniqueTaskQueue(prefix);
+  const taskQueue = options.taskQueue ?? uniqueTaskQueue(prefix);
   const incidents = new Set<string>();
   const bench: InvestigationBench = {
     taskQueue,
@@ -99,7 +106,7 @@ export async function withInvestigations<T>(
       scratchDir: options.scratchDir,
     });
   } finally {
-    for (const id of incidents) {
+    for (const id of options.keepOpen ? [] : incidents) {
       await env.client.workflow
         .getHandle(id)
         .terminate('test over')

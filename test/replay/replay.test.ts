@@ -77,6 +77,19 @@ describe('workflow replay', async () => {
     });
   }
 
+  it('the investigation histories record the index-alongside-frame and llm-narrative paths', async () => {
+    const markers = new Set<string>();
+    for (const file of files.filter((name) => path.basename(name).startsWith('investigation'))) {
+      const { history } = await readRecord(file);
+      for (const event of history.events ?? []) {
+        for (const payload of event.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? []) {
+          markers.add((JSON.parse(Buffer.from(payload.data ?? []).toString('utf8')) as { id: string }).id);
+        }
+      }
+    }
+    for (const marker of ['index-alongside-frame', 'llm-narrative']) assert.ok(markers.has(marker), marker);
+  });
+
   it('a run whose jobs ran inline replays unchanged after the inline threshold moved just below it', async () => {
     const inlineRuns = [];
     for (const file of files) {

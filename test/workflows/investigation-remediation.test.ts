@@ -17,7 +17,7 @@ import { conveyor } from '../helpers/cli';
 import { withInvestigations } from '../helpers/incidents';
 import { job, pipeline, step } from '../helpers/models';
 import { runResult } from '../helpers/runs';
-import { closeTestEnvironment, testEnvironment } from '../helpers/temporal';
+import { closeTestEnvironment, testEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 
 let dir: string;
 const previousConfig = process.env.CONVEYOR_CONFIG;
@@ -163,6 +163,7 @@ describe('remediation policies', () => {
         action: 'rerun_failed',
         by: 'carol',
         reason: 'the runner is drained',
+        via: 'update',
       });
       const done = await incidentWhen(id, (view) => view.stage === 'done', 'the rejection to be recorded');
       assert.match(done.actions.at(-1)!, /rerun_failed rejected by carol: the runner is drained$/);
@@ -182,5 +183,72 @@ describe('remediation policies', () => {
         `no re-run of ${runId} was started`,
       );
     });
+  });
+
+  it('conveyor incidents remediate with no worker running: sent as a signal, applied once a worker runs', async () => {
+    const { client } = await testEnvironment();
+    const taskQueue = uniqueTaskQueue('inv-remedy-idle');
+    let id: string | undefined;
+    try {
+      await withInvestigations(
+        'inv-remedy-idle',
+        async (bench) => {
+          const model = pipeline(unique('idle'), [job('build', [step('main', ['sleep 60'], { timeoutSeconds: 2 })])]);
+          id = (await bench.run(model)).status.incident;
+          assert.ok(id);
+          await incidentWhen(id, (view) => view.pendingRemediation !== undefined, 'the remediation to wait');
+        },
+        { taskQueue, keepOpen: true },
+      );
+      // The workers have stopped: nothing polls the incident's task queue, so an update would wait forever.
+      const decided = await conveyor(
+        ['incidents', 'remediate', id!, '--reject', '--reason', 'no runner today', '--json'],
+        { env: { CONVEYOR_USER: 'dave' } },
+      );
+      assert.equal(decided.code, 0, decided.stderr);
+      const outcome = JSON.parse(decided.stdout) as Record<string, string>;
+      assert.deepEqual(
+        { id: outcome.id, decision: outcome.decision, by: outcome.by, reason: outcome.reason, via: outcome.via },
+        { id, decision: 'rejected', by: 'dave', reason: 'no runner today', via: 'signal' },
+      );
+      assert.match(
+        outcome.message!,
+        new RegExp(
+          `^no worker (polls task queue '${taskQueue}'|of task queue '${taskQueue}' answered within \\d+ s): the ` +
+            `decision was sent as a signal, checked and applied when a worker runs \\(see 'conveyor incidents show ${id}'\\)$`,
+        ),
+      );
+      const text = await conveyor(['incidents', 'remediate', id!, '--approve'], { env: { CONVEYOR_USER: 'erin' } });
+      assert.equal(text.code, 0, text.stderr);
+      assert.match(text.stdout, new RegExp(`^${id}: approved by erin; no worker .* sent as a signal`));
+      assert.equal(text.stdout.trim().split('\n').length, 1, 'one line');
+
+      await withInvestigations(
+        'inv-remedy-idle',
+        async (bench) => {
+          const done = await bench.investigated(id!);
+          assert.match(done.actions.at(-1)!, /rerun_failed rejected by dave: no runner today$/);
+          assert.equal(done.pendingRemediation, undefined);
+          const ignored = await incidentWhen(
+            id!,
+            (view) => view.timeline.some((entry) => entry.what.includes('approval by erin ignored')),
+            'the second decision to be noted as ignored',
+          );
+          assert.match(
+            ignored.timeline.map((entry) => entry.what).join('\n'),
+            /remediation approval by erin ignored: no remediation was waiting for approval/,
+          );
+        },
+        { taskQueue },
+      );
+      await assert.rejects(client.workflow.getHandle(`${id}-remedy`).describe(), /not found/i, 'nothing re-ran');
+    } finally {
+      if (id) {
+        await client.workflow
+          .getHandle(id)
+          .terminate('test over')
+          .catch(() => undefined);
+      }
+    }
   });
 });
