@@ -106,6 +106,7 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
     taskQueue: deps.taskQueue,
     ...workflowSource,
     maxConcurrentWorkflowTaskExecutions: capacity.maxConcurrentWorkflowTasks,
+    shutdownGraceTime: capacity.shutdownGraceSeconds * 1000,
     // Light activities beside the workflows: retention touches only the store, gate messages only Slack; commit
     // statuses (docs/triggers.md); investigations read Temporal and the stores (docs/investigations.md); a deploy
     // job's request reaches its deployment workflow (docs/deployments.md).
@@ -204,6 +205,9 @@ function dockerPoolWorker(
     // Cancellation reaches an activity only with a heartbeat response; the default throttle (80 % of the heartbeat
     // timeout) would let a cancelled step run for many seconds.
     maxHeartbeatThrottleInterval: '1 second',
+    // A stopping worker lets running steps finish this long; then they are handed over, not cancelled
+    // (workers/shutdown.ts).
+    shutdownGraceTime: capacity.shutdownGraceSeconds * 1000,
   });
 }
 

@@ -7,7 +7,8 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { createWorkerSecretStore } from '../activities/secrets';
 import { loadConfig } from './config';
-import { createConveyorWorkers, runWorkers } from './create-workers';
+import { createConveyorWorkers } from './create-workers';
+import { runWorkersUntilStopped } from './shutdown';
 import { clusterLabel } from './cluster-label';
 import { announceWorkerMetrics, freeLocalPort } from './metrics-target';
 import { sweepClosedRuns } from './sweeper';
@@ -29,7 +30,11 @@ async function main(): Promise<void> {
   console.log(`worker starting (pid ${process.pid})`);
   // Before any connection: the runtime's metrics exporter is chosen when it is installed.
   const metricsPort = await freeLocalPort();
-  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } });
+  // No shutdown signals for the SDK: workers/shutdown.ts drains on SIGTERM/SIGINT and exits on a second one.
+  Runtime.install({
+    telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } },
+    shutdownSignals: [],
+  });
   const unannounce = announceWorkerMetrics(config.prometheus.targets, metricsPort);
   const docker = new Docker();
   const { connection, clientConnection } = await connectToTemporal(config.temporal);
@@ -80,10 +85,7 @@ async function main(): Promise<void> {
     `worker ready on task queues ${config.taskQueues.workflows} and ${poolQueues.join(', ')}; ` +
       `at most ${config.worker.maxConcurrentSteps} steps at once per pool`,
   );
-  const stop = () => workers.forEach((worker) => worker.shutdown());
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  await runWorkers(workers);
+  await runWorkersUntilStopped(workers, config.worker.shutdownGraceSeconds);
   unannounce();
   await clientConnection.close();
   await connection.close();
