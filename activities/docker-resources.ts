@@ -9,6 +9,7 @@ import { isDockerNotFound, wrapDockerError } from './docker-errors';
 import { toApplicationFailure } from './errors';
 import { labels, ownerLabels, slug, workspaceVolumeName } from './names';
 import { createSizedVolume, releaseSizedVolume, sizedVolumeOf } from './workspace-disk';
+import { overlayLayerOf, releaseOverlayLayer } from './workspace-overlay';
 
 /** The image used for Conveyor's own housekeeping containers (workspace ownership). */
 export const housekeepingImage = 'conveyor/busybox:latest';
@@ -155,8 +156,10 @@ export async function removeJobWorkspace(docker: Docker, input: WorkspaceInput):
 export async function deleteWorkspace(docker: Docker, { runId, job, jobAttempt }: WorkspaceInput): Promise<void> {
   const name = workspaceVolumeName(runId, job, jobAttempt);
   const sized = await sizedVolumeOf(docker, name);
+  const layer = await overlayLayerOf(docker, name);
   await ignoreMissing(docker.getVolume(name).remove());
   await releaseSizedVolume(sized);
+  await releaseOverlayLayer(layer);
 }
 
 /** Removes containers first (they hold volumes and networks), then volumes, then networks matching a label filter. */
@@ -212,10 +215,12 @@ async function removeContainer(container: Docker.Container): Promise<void> {
 /** Removes a volume, waiting a little while a container that is being removed still holds it (409). */
 async function removeVolumeWhenFree(docker: Docker, name: string): Promise<void> {
   const sized = await sizedVolumeOf(docker, name);
+  const layer = await overlayLayerOf(docker, name);
   for (let tries = 1; ; tries += 1) {
     try {
       await ignoreMissing(docker.getVolume(name).remove());
       await releaseSizedVolume(sized);
+      await releaseOverlayLayer(layer);
       return;
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode !== 409 || tries >= 10) throw error;

@@ -21,7 +21,9 @@ export function normalizeDockerTimestamp(ts: string): string {
 
 /**
  * Follows the container's log into `writer` until the container exits, skipping what `resume` says is stored
- * already: every line stamped before it, and the first `resume.count` lines stamped exactly at it.
+ * already: every line stamped before it, and the first `resume.count` lines stamped exactly at it. `stop` ends the
+ * following early (a worker handing its step over): a last line without its newline yet is then left for the
+ * attempt that adopts the container to store whole.
  */
 export async function followStepLogs(
   container: Docker.Container,
@@ -30,16 +32,24 @@ export async function followStepLogs(
   where: { job: string; step: string; attempt: number },
   mask: (line: string) => string,
   onLine: (line: string) => void,
+  stop?: AbortSignal,
 ): Promise<void> {
   // `since` has whole seconds here; the lines of that second before the resume point are skipped below.
   const since = resume ? Math.floor(Date.parse(resume.ts) / 1000) : 0;
-  const raw = (await container.logs({
-    follow: true,
-    stdout: true,
-    stderr: true,
-    timestamps: true,
-    since,
-  })) as unknown as NodeJS.ReadableStream;
+  let raw: NodeJS.ReadableStream;
+  try {
+    raw = (await container.logs({
+      follow: true,
+      stdout: true,
+      stderr: true,
+      timestamps: true,
+      since,
+      abortSignal: stop,
+    })) as unknown as NodeJS.ReadableStream;
+  } catch (error) {
+    if (stop?.aborted) return;
+    throw error;
+  }
   let skipAtResume = resume?.count ?? 0;
   const sink = (stream: 'stdout' | 'stderr') =>
     new LineSplitter((stamped) => {
@@ -65,8 +75,9 @@ export async function followStepLogs(
   await new Promise<void>((resolve, reject) => {
     raw.on('end', resolve);
     raw.on('close', resolve);
-    raw.on('error', reject);
+    raw.on('error', (error) => (stop?.aborted ? resolve() : reject(error)));
   });
+  if (stop?.aborted) return;
   out.flush();
   err.flush();
 }

@@ -24,7 +24,8 @@ import {
 import { armStepDeadline, ranPastDeadline } from './docker-step-deadline';
 import { followStepLogs } from './docker-step-logs';
 import type { RunStepInput, RunStepResult } from './docker-step-types';
-import { StepOnOtherEngineError, toApplicationFailure } from './errors';
+import { StepHandedOverError, StepOnOtherEngineError, toApplicationFailure } from './errors';
+import { cancelledByWorkerShutdown } from './docker-step-handover';
 import { classifyExit } from './exit-codes';
 import type { LogStore, LogWriter } from './log-store';
 import { stepContainerName, workspaceVolumeName } from './names';
@@ -128,8 +129,11 @@ async function runStepInContainer(deps: DockerActivityDeps, input: RunStepInput,
   } finally {
     await preparing;
     // A cancelled claiming step ends its job attempt before the workflow learnt which engine holds the workspace;
-    // only this worker knows, so it removes it (with the container made ahead for the next step).
-    if (input.claimHost && ctx.cancellationSignal.aborted) await removeCancelledWorkspace(docker, input);
+    // only this worker knows, so it removes it (with the container made ahead for the next step). Not when the worker
+    // shuts down: the step is handed over with its container and workspace (docs/runs.md, "Stopping a worker").
+    if (input.claimHost && ctx.cancellationSignal.aborted && !cancelledByWorkerShutdown(ctx)) {
+      await removeCancelledWorkspace(docker, input);
+    }
   }
 }
 
@@ -146,10 +150,15 @@ async function watchContainer(
   const adopted = adoptedState !== undefined;
   const startedAtMs = adoptedState && !neverStarted(adoptedState) ? Date.parse(adoptedState.StartedAt) : Date.now();
   const deadline = armStepDeadline(container, startedAtMs, input.timeoutSeconds, input.graceSeconds);
+  // A cancel kills the container; the worker's shutdown instead stops following it and leaves it running for the
+  // next attempt to adopt (docs/runs.md, "Stopping a worker").
+  const handOver = new AbortController();
   const onCancel = () => {
-    container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
+    if (cancelledByWorkerShutdown(ctx)) handOver.abort();
+    else container.kill({ signal: 'SIGKILL' }).catch(() => undefined);
   };
-  ctx.cancellationSignal.addEventListener('abort', onCancel);
+  if (ctx.cancellationSignal.aborted) onCancel();
+  else ctx.cancellationSignal.addEventListener('abort', onCancel);
   let writer: LogWriter | undefined;
   const closeWriter = async () => {
     const open = writer;
@@ -164,12 +173,30 @@ async function watchContainer(
     writer = await logs.writer(input.runId, input.job, input.step, input.attempt);
     const mask = createSecretMasker(step.secretValues);
     const where = { job: input.job, step: input.step, attempt: input.attempt };
-    const streamed = followStepLogs(container, resume, writer, where, mask, (line) => {
-      tail.push(line.length > maxTailLineLength ? `${line.slice(0, maxTailLineLength)}…` : line);
-      if (tail.length > tailLines) tail.shift();
-    });
+    const streamed = followStepLogs(
+      container,
+      resume,
+      writer,
+      where,
+      mask,
+      (line) => {
+        tail.push(line.length > maxTailLineLength ? `${line.slice(0, maxTailLineLength)}…` : line);
+        if (tail.length > tailLines) tail.shift();
+      },
+      handOver.signal,
+    );
     // Both end when the container exits; an engine error fails either, and both are awaited so none goes unhandled.
-    const [waited] = (await Promise.all([container.wait(), streamed])) as [{ StatusCode: number }, void];
+    const waiting = container.wait({ abortSignal: handOver.signal }) as Promise<{ StatusCode: number }>;
+    const [waited] = await Promise.all([waiting, streamed]).catch(async (error: unknown) => {
+      if (!handOver.signal.aborted) throw error;
+      // Every line followed so far is stored (below): the adopting attempt resumes after the last one.
+      await streamed.catch(() => undefined);
+      throw new StepHandedOverError(
+        `the worker shut down while step '${input.step}' of job '${input.job}' was running; its container ${name} ` +
+          `is left running for the next attempt to adopt (docs/runs.md, "Stopping a worker")`,
+        { container: name },
+      );
+    });
     const exitCode = waited.StatusCode;
     // The final state tells an OOM kill from any other exit, and whether an adopted container ran into its deadline.
     const finalState = exitCode !== 0 || adopted ? await inspectState(container) : undefined;
@@ -177,7 +204,8 @@ async function watchContainer(
     const timedOut =
       deadline.fired() ||
       (adopted && exitCode !== 0 && finalState !== undefined && ranPastDeadline(finalState, input.timeoutSeconds));
-    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+    // An exit seen before the worker's shutdown cancelled the activity is reported as usual.
+    if (ctx.cancellationSignal.aborted && !handOver.signal.aborted) throw ctx.cancellationSignal.reason;
     // Every line is stored before the outcome is: an attempt that finds the outcome finds the whole log too.
     await closeWriter();
     // A failed step of a size-limited workspace ran out of disk when it said so (ENOSPC) or left the workspace full
@@ -205,14 +233,15 @@ async function watchContainer(
     outcome = result;
     return result;
   } catch (error) {
-    if (ctx.cancellationSignal.aborted) throw error;
+    if (ctx.cancellationSignal.aborted || error instanceof StepHandedOverError) throw error;
     throw wrapDockerError(error, `step '${input.step}' of job '${input.job}'`);
   } finally {
     deadline.clear();
     ctx.cancellationSignal.removeEventListener('abort', onCancel);
     await closeWriter().catch(() => undefined);
     if (outcome) removeFinishedStep(docker, container, input, outcome.outcome === 'success');
-    else if (ctx.cancellationSignal.aborted) await removeCancelledStep(container);
-    // Otherwise the engine failed while the script may still run: the next attempt adopts the container.
+    else if (ctx.cancellationSignal.aborted && !handOver.signal.aborted) await removeCancelledStep(container);
+    // Otherwise the engine failed, or the worker shut down, while the script may still run: the next attempt adopts
+    // the container.
   }
 }

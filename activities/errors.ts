@@ -65,6 +65,14 @@ export class ImagePullError extends ConveyorError {
 }
 
 /**
+ * The step's worker shut down while the step ran on past the shutdown grace (docs/runs.md, "Stopping a worker"): its
+ * container is left running and the activity's next attempt, on another worker or the restarted one, adopts it.
+ */
+export class StepHandedOverError extends ConveyorError {
+  readonly retryable = true;
+}
+
+/**
  * A retried first step of a job reached a worker of another Docker engine than the one its earlier attempt claimed
  * (details: `hostQueue`, that engine's queue): the workflow sends the step back there, where its container and
  * workspace are (docs/operations.md, "A job stays on its Docker engine"). Never run here: the script may be running.

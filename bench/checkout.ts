@@ -1,17 +1,19 @@
 /**
  * Source checkout (docs/triggers.md): a 10,000-file repository reaching 10 jobs. Conveyor archives the commit once,
- * stores it in the configured artifact store (the stack's MinIO) and extracts it, digest-verified, into 10 job
- * workspaces (Docker volumes, through the Docker API) — against the baseline measured in the same run: `git clone`
- * of the same repository (over `file://`, git's pack transport) 10 times, as a clone per job would. Jobs run in
- * parallel on both sides. Prints medians, the ratio, and where Conveyor's time went (docs/benchmarks.md, "Source
- * checkout: where the time went"); never asserts. Removes every volume, container, object and directory it made,
+ * stores it in the configured artifact store (the stack's MinIO) and checks it out, digest-verified, into 10 job
+ * workspaces — against the baseline measured in the same run: `git clone` of the same repository (over `file://`,
+ * git's pack transport) 10 times, as a clone per job would. Each round measures, one after the other under the same
+ * load, both ways Conveyor has: overlay workspaces (one shared tree per host, docs/triggers.md "Overlay workspaces")
+ * and the fallback, extraction into every workspace. Jobs run in parallel on all sides; every way starts from nothing
+ * (no workspace, no tree on the host). Prints medians, the ratios, and where Conveyor's time went
+ * (docs/benchmarks.md); never asserts. Removes every volume, layer, tree, container, object and directory it made,
  * also when interrupted.
  *
  *   npx tsx bench/checkout.ts [--runs 3] [--files 10000] [--jobs 10] [--floor]
  *
- * `--floor` also times creating as many empty files, one process per job: the cost both sides cannot avoid.
+ * `--floor` also times creating as many empty files, one process per job: the cost a per-job checkout cannot avoid.
  * `CONVEYOR_WORKSPACE_IO=direct` (entry by entry from Node) or `=archive` (Docker's archive API) measures the
- * slower ways instead of the system tar; the output says which way the extraction went.
+ * slower ways instead of the system tar (and turns overlays off); the output says which way the checkout went.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
@@ -25,6 +27,8 @@ import { workspaceVolumeName } from '../activities/names';
 import { GitRepositories } from '../activities/source/repositories';
 import { performance } from 'node:perf_hooks';
 import { createSourceActivities, sourceHolder, type ExtractedSource } from '../activities/source/source-activities';
+import { SourceTrees } from '../activities/source/source-trees';
+import { overlayLayerOf, releaseOverlayLayer } from '../activities/workspace-overlay';
 import type { SourceArchive } from '../pipeline/source';
 import { loadConfig } from '../workers/config';
 import { createStoreFromConfig, scratchDir } from '../workers/stores';
@@ -93,8 +97,12 @@ async function main(): Promise<void> {
   const volumes: string[] = [];
   const archives = new Set<string>();
   const runIds: string[] = [];
+  const trees = new SourceTrees(path.join(root, 'trees'));
+  const serialTrees = new SourceTrees(path.join(root, 'trees-one-tar'), undefined, 1);
   const cleanup = async () => {
     await removeVolumes(docker, volumes.splice(0));
+    await trees.sweep(docker, 0).catch(() => undefined);
+    await serialTrees.sweep(docker, 0).catch(() => undefined);
     const catalog = new ArtifactCatalog(store);
     for (const digest of archives) {
       for (const runId of runIds) await catalog.removeReference(digest, sourceHolder(runId));
@@ -118,75 +126,105 @@ async function main(): Promise<void> {
     );
     const repo = await makeRepository(root, fileCount);
     const commit = await git(repo, 'rev-parse', 'HEAD');
-    const activities = createSourceActivities({
-      repositories: new GitRepositories({ cacheDir: path.join(root, 'cache') }),
-      defaultImage: config.defaultImage,
-      store,
-      docker,
-      spoolDir: scratchDir(config),
-    });
+    const activitiesFor = (overlay?: SourceTrees) =>
+      createSourceActivities({
+        repositories: new GitRepositories({ cacheDir: path.join(root, 'cache') }),
+        defaultImage: config.defaultImage,
+        store,
+        docker,
+        spoolDir: scratchDir(config),
+        ...(overlay ? { trees: overlay } : {}),
+      });
+    const ways = {
+      overlay: activitiesFor(trees),
+      'overlay-one-tar': activitiesFor(serialTrees),
+      extract: activitiesFor(),
+    };
     const env = () => new MockActivityEnvironment({ heartbeatTimeoutMs: 600_000 });
-    const conveyorTimes: number[] = [];
+    const times: Record<keyof typeof ways, number[]> = { overlay: [], 'overlay-one-tar': [], extract: [] };
     const cloneTimes: number[] = [];
     const floorTimes: number[] = [];
     const phases: Record<string, number[]> = {};
     const record = (phase: string, ms: number) => (phases[phase] ??= []).push(ms);
-    const ways = new Set<string>();
+    const vias = new Set<string>();
     let archive: SourceArchive | undefined;
-    for (let round = 0; round < rounds; round += 1) {
-      const runId = `bench-checkout-${process.pid}-${round}`;
-      runIds.push(runId);
+    /** Archive + store + checkout into `jobs` workspaces, one way; its phases recorded under `label`. */
+    const conveyorRound = async (way: keyof typeof ways, runId: string) => {
+      const activities = ways[way];
       const results: ExtractedSource[] = [];
-      conveyorTimes.push(
-        await timed(async () => {
-          const archiving = performance.now();
-          const made = (await env().run(activities.archiveSource, {
-            runId,
-            repository: repo,
-            commit,
-          })) as SourceArchive;
-          record('archive: git archive + upload, hashed (once)', performance.now() - archiving);
-          archive = made;
-          archives.add(made.digest.slice(7));
-          results.push(
-            ...(await Promise.all(
-              Array.from({ length: jobs }, (_, index) => {
-                volumes.push(workspaceVolumeName(runId, `job-${index}`, 1));
-                return env().run(activities.extractSource, {
-                  runId,
-                  job: `job-${index}`,
-                  jobAttempt: 1,
-                  archive: made,
-                  path: '',
-                }) as Promise<ExtractedSource>;
-              }),
-            )),
-          );
-        }),
-      );
-      for (const result of results) ways.add(result.via);
+      runIds.push(runId);
+      const total = await timed(async () => {
+        const archiving = performance.now();
+        const made = (await env().run(activities.archiveSource, {
+          runId,
+          repository: repo,
+          commit,
+        })) as SourceArchive;
+        record(`${way}: archive: git archive + upload, hashed (once)`, performance.now() - archiving);
+        archive = made;
+        archives.add(made.digest.slice(7));
+        results.push(
+          ...(await Promise.all(
+            Array.from({ length: jobs }, (_, index) => {
+              volumes.push(workspaceVolumeName(runId, `job-${index}`, 1));
+              return env().run(activities.extractSource, {
+                runId,
+                job: `job-${index}`,
+                jobAttempt: 1,
+                archive: made,
+                path: '',
+              }) as Promise<ExtractedSource>;
+            }),
+          )),
+        );
+      });
+      times[way].push(total);
+      for (const result of results) vias.add(result.via);
       const each = (pick: (result: ExtractedSource) => number) => median(results.map(pick));
       const once = (pick: (result: ExtractedSource) => number) => Math.max(...results.map(pick));
       record(
-        'per job: workspace volume (median)',
+        `${way}: per job: workspace volume (median)`,
         each((result) => result.timings.workspaceMs),
       );
       record(
-        'download + SHA-256 verify (once per worker)',
+        `${way}: download + SHA-256 verify (once per worker)`,
         once((result) => result.timings.fetchMs),
       );
-      record(
-        'entry safety check (once per worker)',
-        once((result) => result.timings.checkMs),
-      );
-      record(
-        'per job: extraction (median)',
-        each((result) => result.timings.extractMs),
-      );
-      record(
-        'per job: extraction (slowest)',
-        once((result) => result.timings.extractMs),
-      );
+      if (way === 'extract') {
+        record(
+          `${way}: entry safety check (once per worker)`,
+          once((result) => result.timings.checkMs),
+        );
+        record(
+          `${way}: per job: extraction (median)`,
+          each((result) => result.timings.extractMs),
+        );
+        record(
+          `${way}: per job: extraction (slowest)`,
+          once((result) => result.timings.extractMs),
+        );
+      } else {
+        record(
+          `${way}: shared tree: check + extract, one pass (once)`,
+          once((result) => result.timings.extractMs),
+        );
+        record(
+          `${way}: per job: waiting for the shared tree (median)`,
+          each((result) => result.timings.waitMs),
+        );
+      }
+      return total;
+    };
+    for (let round = 0; round < rounds; round += 1) {
+      // The ways alternate inside each round (same load), each from nothing: no workspace, no tree on the host.
+      const overlayMs = await conveyorRound('overlay', `bench-checkout-${process.pid}-${round}-overlay`);
+      await removeVolumes(docker, volumes.splice(0));
+      await trees.sweep(docker, 0);
+      const serialMs = await conveyorRound('overlay-one-tar', `bench-checkout-${process.pid}-${round}-serial`);
+      await removeVolumes(docker, volumes.splice(0));
+      await serialTrees.sweep(docker, 0);
+      const extractMs = await conveyorRound('extract', `bench-checkout-${process.pid}-${round}-extract`);
+      await removeVolumes(docker, volumes.splice(0));
       const clones = path.join(root, `clones-${round}`);
       cloneTimes.push(
         await timed(() =>
@@ -212,31 +250,38 @@ async function main(): Promise<void> {
         await rm(empties, { recursive: true, force: true });
       }
       console.log(
-        `round ${round + 1}: archive + store + extract into ${jobs} jobs ${conveyorTimes.at(-1)!.toFixed(0)} ms; ` +
-          `git clone × ${jobs} ${cloneTimes.at(-1)!.toFixed(0)} ms` +
+        `round ${round + 1}: archive + store + checkout into ${jobs} jobs: overlay ${overlayMs.toFixed(0)} ms ` +
+          `(one tar: ${serialMs.toFixed(0)} ms), ` +
+          `extraction per job ${extractMs.toFixed(0)} ms; git clone × ${jobs} ${cloneTimes.at(-1)!.toFixed(0)} ms` +
           (floor ? `; ${jobs} × ${fileCount} empty files ${floorTimes.at(-1)!.toFixed(0)} ms` : ''),
       );
-      // Each round starts from empty workspaces (removing 20 trees of files takes a while; it is not timed).
+      // Each round starts from nothing (removing 20 trees of files takes a while; it is not timed).
       await rm(clones, { recursive: true, force: true });
-      await removeVolumes(docker, volumes.splice(0));
     }
-    const ours = median(conveyorTimes);
     const baseline = median(cloneTimes);
     console.log(
       `\n${fileCount} files, ${(archive!.size / 1024 / 1024).toFixed(1)} MiB archive, ${jobs} jobs, median of ${rounds}, ` +
-        `extracted via ${[...ways].join(', ')}:`,
+        `checked out via ${[...vias].join(', ')}:`,
     );
-    console.log(`  source archive once + verified extraction into ${jobs} workspaces: ${ours.toFixed(0)} ms`);
-    console.log(`  git clone per job (${jobs} clones, same run):                      ${baseline.toFixed(0)} ms`);
-    console.log(`  ratio: ${(baseline / ours).toFixed(2)}× faster than cloning per job`);
+    for (const [way, label] of [
+      ['overlay', 'overlay workspaces (one shared tree per host)'],
+      ['overlay-one-tar', 'the same, the tree extracted by one tar'],
+      ['extract', 'extraction into every workspace (the fallback)'],
+    ] as const) {
+      const ours = median(times[way]);
+      console.log(
+        `  ${label.padEnd(48)} ${ours.toFixed(0).padStart(7)} ms: ${(baseline / ours).toFixed(2)}× faster than cloning`,
+      );
+    }
+    console.log(`  ${`git clone per job (${jobs} clones, same run)`.padEnd(48)} ${baseline.toFixed(0).padStart(7)} ms`);
     if (floor) {
       console.log(
-        `  floor: ${jobs} × ${fileCount} empty files in 100 directories (same run):    ${median(floorTimes).toFixed(0)} ms`,
+        `  ${`floor: ${jobs} × ${fileCount} empty files`.padEnd(48)} ${median(floorTimes).toFixed(0).padStart(7)} ms`,
       );
     }
     console.log(`\nwhere Conveyor's time went (median of ${rounds} rounds; jobs run in parallel):`);
     for (const [phase, values] of Object.entries(phases)) {
-      console.log(`  ${phase.padEnd(48)} ${median(values).toFixed(0).padStart(7)} ms`);
+      console.log(`  ${phase.padEnd(62)} ${median(values).toFixed(0).padStart(7)} ms`);
     }
     console.log(
       `load average at the end: ${loadavg()
@@ -252,10 +297,12 @@ async function main(): Promise<void> {
 
 async function removeVolumes(docker: Docker, names: string[]): Promise<void> {
   for (const name of names) {
+    const layer = await overlayLayerOf(docker, name).catch(() => undefined);
     await docker
       .getVolume(name)
       .remove()
       .catch(() => undefined);
+    await releaseOverlayLayer(layer);
   }
 }
 

@@ -3,10 +3,29 @@
  * the runner pools it polls (`CONVEYOR_POOLS`), the container activities it runs at once per pool
  * (`CONVEYOR_MAX_CONCURRENT_STEPS`) and the workflow tasks it processes at once
  * (`CONVEYOR_MAX_CONCURRENT_WORKFLOW_TASKS`). A worker at capacity stops polling, so the task waits for another
- * worker of the pool.
+ * worker of the pool. Also how long a stopping worker waits for its running steps (`CONVEYOR_WORKER_SHUTDOWN_GRACE`;
+ * docs/runs.md, "Stopping a worker").
  */
 import { availableParallelism } from 'node:os';
+import { z } from 'zod';
+import { parseDuration } from '../pipeline/duration';
 import { parsePoolList } from '../pipeline/runner-pool';
+
+/** How long a stopping worker waits for running steps by default, in seconds (as Kubernetes' termination grace). */
+export const defaultShutdownGraceSeconds = 30;
+
+/** `CONVEYOR_WORKER_SHUTDOWN_GRACE`: seconds, or a duration such as `90s` or `5m`; at most a day. */
+export const shutdownGraceSchema = z.string().transform((value, ctx) => {
+  const seconds = parseDuration(value);
+  if (seconds === undefined || seconds > 86_400) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected seconds or a duration such as 30s or 5m (at most 24h), got '${value}'`,
+    });
+    return z.NEVER;
+  }
+  return seconds;
+});
 
 /** A worker's pools and slots. */
 export interface WorkerCapacity {
@@ -20,6 +39,11 @@ export interface WorkerCapacity {
    * `docker info`). Set it only where engines share an ID, such as hosts cloned from one disk image.
    */
   engineId?: string;
+  /**
+   * Seconds a stopping worker lets running steps finish before leaving them to be adopted
+   * (`CONVEYOR_WORKER_SHUTDOWN_GRACE`, default 30; docs/runs.md, "Stopping a worker").
+   */
+  shutdownGraceSeconds: number;
 }
 
 /**
@@ -36,11 +60,13 @@ export function workerCapacity(env: {
   CONVEYOR_MAX_CONCURRENT_STEPS?: number;
   CONVEYOR_MAX_CONCURRENT_WORKFLOW_TASKS?: number;
   CONVEYOR_ENGINE_ID?: string;
+  CONVEYOR_WORKER_SHUTDOWN_GRACE?: number;
 }): WorkerCapacity {
   return {
     ...(env.CONVEYOR_ENGINE_ID ? { engineId: env.CONVEYOR_ENGINE_ID } : {}),
     pools: parsePoolList(env.CONVEYOR_POOLS),
     maxConcurrentSteps: env.CONVEYOR_MAX_CONCURRENT_STEPS ?? defaultMaxConcurrentSteps(),
     maxConcurrentWorkflowTasks: env.CONVEYOR_MAX_CONCURRENT_WORKFLOW_TASKS ?? 40,
+    shutdownGraceSeconds: env.CONVEYOR_WORKER_SHUTDOWN_GRACE ?? defaultShutdownGraceSeconds,
   };
 }

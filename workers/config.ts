@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { findConfigFile, readConfigFile, type ConfigFile } from '../config/config-file';
 import { projectRoot } from '../config/project-root';
 import { resolveTemporalSettings, type TemporalSettings } from '../config/temporal-connection';
-import { workerCapacity, type WorkerCapacity } from './capacity';
+import { shutdownGraceSchema, workerCapacity, type WorkerCapacity } from './capacity';
 
 const portSchema = z.coerce.number().int().min(1).max(65535);
 
@@ -36,6 +36,7 @@ const envSchema = z.object({
   CONVEYOR_POOLS: z.string().optional(),
   CONVEYOR_MAX_CONCURRENT_STEPS: z.coerce.number().int().min(1).max(10_000).optional(),
   CONVEYOR_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(10_000).optional(),
+  CONVEYOR_WORKER_SHUTDOWN_GRACE: shutdownGraceSchema.optional(),
   CONVEYOR_ENGINE_ID: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')

@@ -27,11 +27,12 @@ import path from 'node:path';
 import { createCommitStatusActivities } from '../activities/source/commit-status';
 import { GitRepositories } from '../activities/source/repositories';
 import { createSourceActivities } from '../activities/source/source-activities';
+import { SourceTrees } from '../activities/source/source-trees';
 import { defaultStepImage } from '../pipeline';
 import { credentialsFor, type ProvidersSettings } from '../config/providers';
 import { temporalConnectionOptions } from '../config/temporal-connection';
 import { loadConfig } from './config';
-import { createStoreFromConfig, scratchDir } from './stores';
+import { createStoreFromConfig, scratchDir, sourceTreesDir } from './stores';
 import type { WorkerCapacity } from './capacity';
 import { engineTaskQueue, poolTaskQueue } from '../pipeline/runner-pool';
 
@@ -68,6 +69,8 @@ export interface ConveyorWorkerDeps {
   store?: ArtifactStore;
   /** Local scratch directory for artifact transfers (default: the data dir's `tmp/`). */
   scratchDir?: string;
+  /** The host's shared source trees for overlay workspaces (default: the data dir's `source-trees/`). */
+  sourceTrees?: SourceTrees;
   /** Quota, compression and retention policies (default: from conveyor.config.yml). */
   artifactSettings?: ArtifactSettings;
   /** The `registries:` section: credentials for pulling step images (default: conveyor.config.yml's). */
@@ -103,6 +106,7 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
     taskQueue: deps.taskQueue,
     ...workflowSource,
     maxConcurrentWorkflowTaskExecutions: capacity.maxConcurrentWorkflowTasks,
+    shutdownGraceTime: capacity.shutdownGraceSeconds * 1000,
     // Light activities beside the workflows: retention touches only the store, gate messages only Slack; commit
     // statuses (docs/triggers.md); investigations read Temporal and the stores (docs/investigations.md); a deploy
     // job's request reaches its deployment workflow (docs/deployments.md).
@@ -143,6 +147,7 @@ export async function createConveyorWorkers(deps: ConveyorWorkerDeps): Promise<W
       docker: deps.docker,
       spoolDir: deps.scratchDir ?? scratchDir(config),
       cluster: deps.cluster,
+      trees: deps.sourceTrees ?? new SourceTrees(sourceTreesDir(config)),
     }),
     ...createDeploymentActivities({
       docker: deps.docker,
@@ -200,6 +205,9 @@ function dockerPoolWorker(
     // Cancellation reaches an activity only with a heartbeat response; the default throttle (80 % of the heartbeat
     // timeout) would let a cancelled step run for many seconds.
     maxHeartbeatThrottleInterval: '1 second',
+    // A stopping worker lets running steps finish this long; then they are handed over, not cancelled
+    // (workers/shutdown.ts).
+    shutdownGraceTime: capacity.shutdownGraceSeconds * 1000,
   });
 }
 

@@ -7,12 +7,14 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import Docker from 'dockerode';
 import { createWorkerSecretStore } from '../activities/secrets';
 import { loadConfig } from './config';
-import { createConveyorWorkers, runWorkers } from './create-workers';
+import { createConveyorWorkers } from './create-workers';
+import { runWorkersUntilStopped } from './shutdown';
 import { clusterLabel } from './cluster-label';
 import { announceWorkerMetrics, freeLocalPort } from './metrics-target';
 import { sweepClosedRuns } from './sweeper';
 import { poolTaskQueue } from '../pipeline/runner-pool';
-import { createLogStoreFromConfig, createStoreFromConfig, scratchDir } from './stores';
+import { createLogStoreFromConfig, createStoreFromConfig, scratchDir, sourceTreesDir } from './stores';
+import { SourceTrees } from '../activities/source/source-trees';
 import { sweepScratch } from '../activities/store/scratch';
 import { artifactSettings } from '../config/artifacts-config';
 import { ensureRetentionSchedule, retentionScheduleId } from './retention-schedule';
@@ -28,7 +30,11 @@ async function main(): Promise<void> {
   console.log(`worker starting (pid ${process.pid})`);
   // Before any connection: the runtime's metrics exporter is chosen when it is installed.
   const metricsPort = await freeLocalPort();
-  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } } });
+  // No shutdown signals for the SDK: workers/shutdown.ts drains on SIGTERM/SIGINT and exits on a second one.
+  Runtime.install({
+    telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}` } } },
+    shutdownSignals: [],
+  });
   const unannounce = announceWorkerMetrics(config.prometheus.targets, metricsPort);
   const docker = new Docker();
   const { connection, clientConnection } = await connectToTemporal(config.temporal);
@@ -41,6 +47,10 @@ async function main(): Promise<void> {
   const hourAgo = new Date(Date.now() - 3600_000);
   const temporaries = (await sweepScratch(scratchDir(config), hourAgo)) + (await store.sweepTemporaries(hourAgo));
   if (temporaries > 0) console.log(`sweeper: removed ${temporaries} orphaned artifact temporaries`);
+  // Source trees and overlay layers no workspace uses any more (docs/triggers.md, "Overlay workspaces").
+  const trees = await new SourceTrees(sourceTreesDir(config)).sweep(docker).catch(() => ({ trees: 0, jobs: 0 }));
+  if (trees.trees + trees.jobs > 0)
+    console.log(`sweeper: removed ${trees.trees} source tree(s), ${trees.jobs} layer(s)`);
   const { retention } = artifactSettings(config.file);
   const schedule = await ensureRetentionSchedule(client, {
     taskQueue: config.taskQueues.workflows,
@@ -75,10 +85,7 @@ async function main(): Promise<void> {
     `worker ready on task queues ${config.taskQueues.workflows} and ${poolQueues.join(', ')}; ` +
       `at most ${config.worker.maxConcurrentSteps} steps at once per pool`,
   );
-  const stop = () => workers.forEach((worker) => worker.shutdown());
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  await runWorkers(workers);
+  await runWorkersUntilStopped(workers, config.worker.shutdownGraceSeconds);
   unannounce();
   await clientConnection.close();
   await connection.close();

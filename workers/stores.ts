@@ -17,6 +17,11 @@ export function scratchDir(config: ConveyorConfig): string {
   return path.join(config.dataDir, 'tmp');
 }
 
+/** Where the worker keeps the shared source trees of overlay workspaces (docs/triggers.md, "Overlay workspaces"). */
+export function sourceTreesDir(config: ConveyorConfig): string {
+  return path.join(config.dataDir, 'source-trees');
+}
+
 /** The configured artifact store. */
 export function createStoreFromConfig(config: ConveyorConfig): ArtifactStore {
   if (config.store.kind === 'fs') return createFsStore(config.store.dir);

@@ -18,6 +18,7 @@ import { lchown, lstat, mkdir, readdir, type FileHandle } from 'node:fs/promises
 import { join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { splitTar } from './tar-split';
 
 /** The system tar failed (its first line of stderr). */
 export class SystemTarError extends Error {
@@ -49,7 +50,12 @@ export async function extractWithSystemTar(
   base: string,
   open: () => Readable,
   owner: { uid: number; gid: number },
-  options: { signal?: AbortSignal; onProgress?: () => void } = {},
+  options: {
+    signal?: AbortSignal;
+    onProgress?: () => void;
+    /** How many tar processes extract at once, each a share of the entries (tar-split.ts); default 1. */
+    ways?: number;
+  } = {},
 ): Promise<boolean> {
   if (!(await systemTarUsable(owner))) return false;
   if ((await readdir(dir)).length > 0) return false;
@@ -64,7 +70,15 @@ export async function extractWithSystemTar(
       await lchown(cwd, owner.uid, owner.gid);
     }
   }
-  await runSystemTar(cwd, open(), owner, options);
+  const ways = options.ways ?? 1;
+  if (ways <= 1) await runSystemTar(cwd, open(), owner, options);
+  else {
+    const results = await Promise.allSettled(
+      splitTar(open(), ways).map((part) => runSystemTar(cwd, part, owner, options)),
+    );
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
   return true;
 }
 

@@ -32,7 +32,10 @@ import { ensureWorkspace } from '../docker-resources';
 import { stepUser } from '../docker-step';
 import { PipelineConfigError, toApplicationFailure } from '../errors';
 import { formatDigest, parseDigest, type ArtifactStore } from '../store/store';
+import { overlayWorkspacesUsable } from '../workspace-overlay';
+import { checkoutIntoOverlay } from './overlay-checkout';
 import type { GitRepositories } from './repositories';
+import type { SourceTrees } from './source-trees';
 
 /** What the source activities are wired to (STYLE.md 5). */
 export interface SourceActivityDeps {
@@ -46,6 +49,11 @@ export interface SourceActivityDeps {
   spoolDir: string;
   /** The owning cluster's label value, set on the housekeeping containers. */
   cluster?: string;
+  /**
+   * The host's shared source trees: with them, jobs get overlay workspaces where the host allows it
+   * (docs/triggers.md, "Overlay workspaces"); without them, every job extracts the archive itself.
+   */
+  trees?: SourceTrees;
 }
 
 /** Which commit to archive for which run. */
@@ -73,11 +81,13 @@ export interface ExtractSourceInput {
 /** What `extractSource` did: how many files, which way, and where its time went (docs/benchmarks.md). */
 export interface ExtractedSource {
   files: number;
-  /** `tar`: the system tar into an empty local workspace; `direct`: entry by entry through the volume's mountpoint;
-   * `archive`: through Docker's archive API (docs/artifacts.md#workspace-io). */
-  via: 'tar' | 'direct' | 'archive';
+  /** `overlay`: an overlay of the host's shared tree (docs/triggers.md, "Overlay workspaces"); `tar`: the system
+   * tar into an empty local workspace; `direct`: entry by entry through the volume's mountpoint; `archive`: through
+   * Docker's archive API (docs/artifacts.md#workspace-io). */
+  via: 'overlay' | 'tar' | 'direct' | 'archive';
   /** Milliseconds: creating the workspace, fetching and verifying the archive and checking its entries (0 when
-   * another job of this worker had just done it), waiting for such a job, and extracting. */
+   * another job of this worker had just done it), waiting for such a job, and extracting (for `overlay`: checking
+   * and extracting the shared tree in one pass, 0 when it was there already). */
   timings: { workspaceMs: number; fetchMs: number; checkMs: number; waitMs: number; extractMs: number };
 }
 
@@ -179,6 +189,8 @@ export function createSourceActivities(deps: SourceActivityDeps) {
     const ref = workspaceRef(input, deps.cluster);
     const started = performance.now();
     try {
+      const overlaid = await extractIntoOverlay(input, ctx);
+      if (overlaid) return overlaid;
       await ensureWorkspace(deps.docker, ref).catch((error: unknown) => {
         throw wrapDockerError(error, `preparing the workspace of job '${input.job}'`);
       });
@@ -226,6 +238,37 @@ export function createSourceActivities(deps: SourceActivityDeps) {
     } catch (error) {
       throw toApplicationFailure(error);
     }
+  }
+
+  /** The overlay checkout when this host and job allow it (not for `resources.disk`); undefined otherwise. */
+  async function extractIntoOverlay(input: ExtractSourceInput, ctx: Context): Promise<ExtractedSource | undefined> {
+    const trees = deps.trees;
+    if (!trees || input.diskBytes !== undefined || !(await overlayWorkspacesUsable(deps.docker, trees.dir))) {
+      return undefined;
+    }
+    const timings = await checkoutIntoOverlay({
+      docker: deps.docker,
+      store: deps.store,
+      trees,
+      spoolDir: deps.spoolDir,
+      runId: input.runId,
+      job: input.job,
+      jobAttempt: input.jobAttempt,
+      cluster: deps.cluster,
+      archive: input.archive,
+      path: input.path,
+      owner: stepOwner(),
+      signal: ctx.cancellationSignal,
+      onProgress: () => ctx.heartbeat(),
+    }).catch((error: unknown) => {
+      throw classifyArtifactError(error, { artifact: 'source', digest: input.archive.digest });
+    });
+    if (!timings) return undefined;
+    return {
+      files: input.archive.files,
+      via: 'overlay',
+      timings: roundTimings({ ...timings, checkMs: 0 }),
+    };
   }
 
   return { prepareScheduledRun, archiveSource, extractSource };

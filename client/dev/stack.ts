@@ -173,7 +173,10 @@ export async function stackUp(
 /** Stops the stack's services (worker first, so no run is mid-step when the server goes). */
 export async function stackDown(config: ConveyorConfig, report: (line: string) => void): Promise<void> {
   for (const name of [...serviceNames].reverse()) {
-    const stopped = await stopService(config.dataDir, name);
+    // The worker drains on SIGTERM (docs/runs.md, "Stopping a worker"): it gets its grace, and time to report, before
+    // SIGKILL.
+    const graceMs = name === 'worker' ? (config.worker.shutdownGraceSeconds + 15) * 1000 : undefined;
+    const stopped = await stopService(config.dataDir, name, graceMs);
     report(`${name}: ${stopped ? 'stopped' : 'not running'}`);
   }
 }

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { chmod, lstat, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -26,7 +26,7 @@ import type { ArtifactStore } from '../../activities/store/store';
 import { formatDigest, parseDigest } from '../../activities/store/store';
 import { SharedArchives } from '../../activities/artifacts/shared-content';
 import type { SourceArchive } from '../../pipeline/source';
-import { createWorkTree, git, scratchDir } from '../helpers/git';
+import { createTreeWithModesAndSymlink, scratchDir } from '../helpers/git';
 import { createTestStore, type TestStore } from '../helpers/stores';
 
 const docker = new Docker();
@@ -105,12 +105,7 @@ describe('extractSource', () => {
     const scratch = await scratchDir('extract');
     cleanup = scratch.cleanup;
     work = path.join(scratch.dir, 'app');
-    await createWorkTree(work, { VERSION: '1.0.0\n', 'src/app.js': 'console.log(1);\n', 'bin/run': 'echo run\n' });
-    await chmod(path.join(work, 'bin/run'), 0o755);
-    await symlink('src/app.js', path.join(work, 'main.js'));
-    await git(work, 'add', '--all');
-    await git(work, 'commit', '--quiet', '-m', 'Executable and symlink');
-    head = await git(work, 'rev-parse', 'HEAD');
+    head = await createTreeWithModesAndSymlink(work);
     subject = await createTestStore('s3');
     archive = await run(activities().archiveSource, { runId, repository: work, commit: head });
   });

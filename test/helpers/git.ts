@@ -3,7 +3,7 @@
  * 127.0.0.1 at a port from this engineer's CONVEYOR_TEST_PORTS range (never a well-known port).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -54,6 +54,19 @@ export async function createWorkTree(
   await mkdir(dir, { recursive: true });
   await git(dir, 'init', '--quiet', '--initial-branch=main');
   return commitFiles(dir, files, message);
+}
+
+/**
+ * A work tree whose commit holds a file, a nested one, an executable (`bin/run`, 0755) and a symlink
+ * (`main.js -> src/app.js`): what a checkout must reproduce. Returns the HEAD.
+ */
+export async function createTreeWithModesAndSymlink(dir: string): Promise<string> {
+  await createWorkTree(dir, { VERSION: '1.0.0\n', 'src/app.js': 'console.log(1);\n', 'bin/run': 'echo run\n' });
+  await chmod(path.join(dir, 'bin/run'), 0o755);
+  await symlink('src/app.js', path.join(dir, 'main.js'));
+  await git(dir, 'add', '--all');
+  await git(dir, 'commit', '--quiet', '-m', 'Executable and symlink');
+  return git(dir, 'rev-parse', 'HEAD');
 }
 
 /** Writes and commits files; returns the new HEAD. */

@@ -91,3 +91,14 @@ export async function waitForRunningStep(runId: string, stepName: string, timeou
   }
   throw new Error(`step ${stepName} of ${runId} never started`);
 }
+
+/** Waits until a container has printed `text` (up to `timeoutMs`, default 60 s). */
+export async function waitForContainerOutput(containerId: string, text: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const output = await docker.getContainer(containerId).logs({ stdout: true, stderr: true });
+    if (output.toString('utf8').includes(text)) return;
+    await delay(100);
+  }
+  throw new Error(`container ${containerId} never printed '${text}'`);
+}

@@ -3,6 +3,7 @@
  * through `conveyor dev up`) via `createFromExistingServer`, a workflow bundle built once per test process, and
  * workers on a unique task queue per test.
  */
+import type { SourceTrees } from '../../activities/source/source-trees';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
@@ -75,6 +76,8 @@ export async function withWorkers<T>(
     /** The artifact store (default: the configured one, the stack's MinIO). */
     store?: ArtifactStore;
     scratchDir?: string;
+    /** The host's shared source trees (default: the data dir's, see workers/stores.ts). */
+    sourceTrees?: SourceTrees;
     artifactSettings?: ArtifactSettings;
     /** The `slack:` section gate messages use (default: none, so no test posts to Slack by accident). */
     slack?: () => SlackSettings | undefined;
@@ -97,6 +100,7 @@ export async function withWorkers<T>(
       providers: options.providers,
       store: options.store,
       scratchDir: options.scratchDir,
+      sourceTrees: options.sourceTrees,
       artifactSettings: options.artifactSettings,
       slack: options.slack ?? (() => undefined),
       registries: options.registries ?? (() => undefined),

@@ -1,6 +1,7 @@
 /**
  * A worker in its own process for crash tests: `node --import tsx worker-entry.ts TASK_QUEUE`. It prints
- * "worker ready" once polling, so the test knows when to go on, and can be killed with SIGKILL mid-step.
+ * "worker ready" once polling, so the test knows when to go on, and can be killed with SIGKILL mid-step or stopped
+ * with SIGTERM the way workers/main.ts is (workers/shutdown.ts).
  */
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import Docker from 'dockerode';
@@ -8,13 +9,14 @@ import { createStaticSecretStore } from '../../activities/secrets';
 import { temporalConnectionOptions } from '../../config/temporal-connection';
 import { clusterLabel } from '../../workers/cluster-label';
 import { loadConfig } from '../../workers/config';
-import { createConveyorWorkers, runWorkers } from '../../workers/create-workers';
+import { createConveyorWorkers } from '../../workers/create-workers';
+import { runWorkersUntilStopped } from '../../workers/shutdown';
 import { createLogStoreFromConfig } from '../../workers/stores';
 
 async function main(): Promise<void> {
   const taskQueue = process.argv[2];
   if (!taskQueue) throw new Error('usage: worker-entry.ts TASK_QUEUE');
-  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
   const config = loadConfig();
   const connection = await NativeConnection.connect(temporalConnectionOptions(config.temporal));
   const workers = await createConveyorWorkers({
@@ -29,7 +31,7 @@ async function main(): Promise<void> {
     prometheus: { targets: config.prometheus.targets, url: config.prometheus.url },
   });
   console.log('worker ready');
-  await runWorkers(workers);
+  await runWorkersUntilStopped(workers, config.worker.shutdownGraceSeconds);
   await connection.close();
 }
 

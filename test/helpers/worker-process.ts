@@ -7,9 +7,11 @@ export interface WorkerProcess {
   child: ChildProcess;
   /** Everything it printed so far. */
   output: () => string;
+  /** Resolves with its exit code (null when a signal ended it) once it has exited. */
+  exited: Promise<number | null>;
   /** SIGKILL, as a crash would: no shutdown, no cleanup. */
   crash: () => Promise<void>;
-  /** A graceful stop. */
+  /** A graceful stop: SIGTERM drains it (docs/runs.md, "Stopping a worker"). */
   stop: () => Promise<void>;
 }
 
@@ -33,7 +35,7 @@ export async function startWorkerProcess(
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -51,6 +53,7 @@ export async function startWorkerProcess(
   return {
     child,
     output: () => output,
+    exited,
     crash: async () => {
       child.kill('SIGKILL');
       await exited;

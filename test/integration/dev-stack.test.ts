@@ -4,12 +4,12 @@
  * a taken port is named, and `conveyor run` / `logs -f` keep following across restarts of the server and worker.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { findTool, readServiceRecord, stopService } from '../../client/dev/processes';
+import { findTool, readServiceRecord, serviceFiles, stopService } from '../../client/dev/processes';
 import { Connection } from '@temporalio/client';
 import { removeByLabel } from '../../activities/docker-resources';
 import { labels } from '../../activities/names';
@@ -166,6 +166,10 @@ describe('the embedded stack (conveyor dev)', () => {
 
     const down = await conveyor(['dev', 'down'], { env });
     assert.equal(down.code, 0, down.stderr);
+    // The worker was drained, not killed (docs/runs.md, "Stopping a worker").
+    const workerLog = await readFile(serviceFiles(dataDir, 'worker').log, 'utf8');
+    assert.match(workerLog, /worker: SIGTERM: draining/);
+    assert.match(workerLog, /worker: drained, exiting/);
     const stopped = await conveyor(['dev', 'status'], { env });
     assert.equal(stopped.code, 1, 'status exits 1 when the stack is down');
     assert.match(stopped.stdout, new RegExp(`^prometheus +down +127\\.0\\.0\\.1:${prometheusPort}`, 'm'));

@@ -8,7 +8,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { readdir, readFile } from 'node:fs/promises';
+import Docker from 'dockerode';
 import { ArtifactCatalog } from '../../activities/artifacts/catalog';
+import { SourceTrees } from '../../activities/source/source-trees';
 import { contentKey } from '../../activities/store/store';
 import type { RunSource } from '../../pipeline/source';
 import { statusQuery, type PipelineRunStatus } from '../../workflows/pipeline-run-messages';
@@ -44,8 +47,10 @@ jobs:
         script: ["echo placed=$(cat sub/dir/VERSION)"]
 `);
 
+const docker = new Docker();
 let work = '';
 let head = '';
+let trees: SourceTrees;
 let subject: TestStore;
 let cleanup: () => Promise<void> = async () => undefined;
 
@@ -68,8 +73,10 @@ describe('source checkout', () => {
     work = path.join(scratch.dir, 'app');
     head = await createWorkTree(work, { VERSION: '1.0.0\n', 'src/app.js': 'console.log(1);\n' });
     subject = await createTestStore('s3');
+    trees = new SourceTrees(path.join(scratch.dir, 'trees'));
   });
   after(async () => {
+    await trees?.sweep(docker, 0).catch(() => undefined);
     await subject?.dispose();
     await cleanup();
   });
@@ -94,7 +101,7 @@ describe('source checkout', () => {
         await commitFiles(work, { VERSION: '2.0.0\n' }, 'A newer commit');
         return finalStatus(handle);
       },
-      { store: subject.store, scratchDir: subject.spoolDir },
+      { store: subject.store, scratchDir: subject.spoolDir, sourceTrees: trees },
     );
     assert.equal(status.status, 'success', JSON.stringify(status.jobs, null, 1));
     assert.match(await output(runId, 'first'), /^first=1\.0\.0$/m);
@@ -116,6 +123,12 @@ describe('source checkout', () => {
     // The run's reference to its archive is gone once it ended.
     assert.deepEqual(await new ArtifactCatalog(subject.store).references(archive.digest.slice(7)), []);
     assert.deepEqual(await leftoversOf(runId), []);
+    // Overlay workspaces (docs/triggers.md): no job's writable layer is left and nothing is mounted; the host's
+    // trees (the root and `checkout.path`) stay for the next run of the commit until the sweep finds them unused.
+    assert.deepEqual(await readdir(path.join(trees.dir, 'jobs')), []);
+    assert.equal((await readdir(path.join(trees.dir, 'lower'))).length, 2);
+    assert.ok(!(await readFile('/proc/mounts', 'utf8')).includes(trees.dir));
+    assert.deepEqual(await trees.sweep(docker, 0), { trees: 2, jobs: 0 });
   });
 
   it('checkout.submodules puts each submodule in the archive at the commit its superproject records', async () => {
@@ -154,7 +167,7 @@ jobs:
         });
         return finalStatus(handle);
       },
-      { store: subject.store, scratchDir: subject.spoolDir },
+      { store: subject.store, scratchDir: subject.spoolDir, sourceTrees: trees },
     );
     assert.equal(status.status, 'success', JSON.stringify(status, null, 1));
     assert.match(await output(runId, 'build'), /^version=3\.0\.0 lib=lib one git=no$/m);
@@ -180,10 +193,12 @@ jobs:
               args: [{ ...runInput(only), source: source(head) }],
             }),
           ),
-        { store: subject.store, scratchDir: subject.spoolDir },
+        { store: subject.store, scratchDir: subject.spoolDir, sourceTrees: trees },
       );
     const good: PipelineRunStatus = await run(`run-checkout-good-${randomUUID().slice(0, 8)}`);
     assert.equal(good.status, 'success');
+    // The host's verified tree of that archive would serve the next run without fetching: gone, it must fetch.
+    await trees.sweep(docker, 0);
     const hex = good.sourceArchive!.digest.slice(7);
     const chunks: Buffer[] = [];
     for await (const chunk of await subject.store.getContent(hex)) chunks.push(chunk as Buffer);

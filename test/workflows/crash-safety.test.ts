@@ -8,22 +8,12 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, describe, it } from 'node:test';
 import { statusQuery } from '../../workflows/pipeline-run-messages';
 import { job, pipeline, step } from '../helpers/models';
-import { fastOptions, runResult, waitForRunningStep } from '../helpers/runs';
+import { fastOptions, runResult, waitForContainerOutput, waitForRunningStep } from '../helpers/runs';
 import type { LogStore } from '../../activities/log-store';
 import { loadConfig } from '../../workers/config';
 import { createLogStoreFromConfig } from '../../workers/stores';
 import { closeTestEnvironment, docker, leftoversOf, testEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 import { startWorkerProcess } from '../helpers/worker-process';
-
-/** Waits until a container has printed `text`. */
-async function waitForContainerOutput(containerId: string, text: string): Promise<void> {
-  for (let tries = 0; tries < 600; tries += 1) {
-    const output = await docker.getContainer(containerId).logs({ stdout: true, stderr: true });
-    if (output.toString('utf8').includes(text)) return;
-    await delay(100);
-  }
-  throw new Error(`container ${containerId} never printed '${text}'`);
-}
 
 /** Every stored record of a run. */
 async function allRecords(logs: LogStore, runId: string) {
