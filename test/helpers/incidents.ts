@@ -18,6 +18,22 @@ import { config, testEnvironment, uniqueTaskQueue, withWorkers } from './tempora
 /** The stack's artifact store, where investigations keep their documents. */
 export const incidentStore = createStoreFromConfig(config);
 
+/** Polls an incident workflow until its report is done (four minutes at most, then fails showing its state). */
+export async function investigated(id: string): Promise<IncidentView> {
+  const { client } = await testEnvironment();
+  const deadline = Date.now() + 240_000;
+  let last: IncidentView | undefined;
+  while (Date.now() < deadline) {
+    last = await client.workflow
+      .getHandle(id)
+      .query(incidentQuery)
+      .catch(() => undefined);
+    if (last?.stage === 'done') return last;
+    await delay(250);
+  }
+  throw new Error(`incident ${id} not investigated in time: ${JSON.stringify(last)?.slice(0, 2000)}`);
+}
+
 /** What an investigation test can do while its workers run. */
 export interface InvestigationBench {
   taskQueue: string;

@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { openIncident } from '../../activities/investigation/open-incident';
 import { normaliseAlerts } from '../../investigate/alerts';
-import { incidentQuery, type IncidentView } from '../../workflows/investigation-messages';
 import {
   destroyDeployment,
   deploymentLeftovers,
@@ -20,27 +19,11 @@ import {
   uniqueService,
   waitForStatus,
 } from '../helpers/deployments';
-import { incidentStore } from '../helpers/incidents';
+import { incidentStore, investigated } from '../helpers/incidents';
 import type { IncidentDocument } from '../../activities/investigation/records';
 import { closeTestEnvironment, testEnvironment, uniqueTaskQueue, withWorkers } from '../helpers/temporal';
 
 after(closeTestEnvironment);
-
-/** Polls an incident until its report is done. */
-async function investigated(id: string): Promise<IncidentView> {
-  const { client } = await testEnvironment();
-  const deadline = Date.now() + 240_000;
-  let last: IncidentView | undefined;
-  while (Date.now() < deadline) {
-    last = await client.workflow
-      .getHandle(id)
-      .query(incidentQuery)
-      .catch(() => undefined);
-    if (last?.stage === 'done') return last;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`incident ${id} not investigated in time: ${JSON.stringify(last)?.slice(0, 2000)}`);
-}
 
 async function document(key: string | undefined): Promise<string> {
   assert.ok(key, 'the document is named');
