@@ -18,8 +18,12 @@ import { config, testEnvironment, uniqueTaskQueue, withWorkers } from './tempora
 /** The stack's artifact store, where investigations keep their documents. */
 export const incidentStore = createStoreFromConfig(config);
 
-/** Polls an incident workflow until its report is done (four minutes at most, then fails showing its state). */
-export async function investigated(id: string): Promise<IncidentView> {
+/** Polls an incident workflow until `done` holds (four minutes at most, then fails naming `what` and its state). */
+export async function incidentWhen(
+  id: string,
+  done: (view: IncidentView) => boolean,
+  what: string,
+): Promise<IncidentView> {
   const { client } = await testEnvironment();
   const deadline = Date.now() + 240_000;
   let last: IncidentView | undefined;
@@ -28,10 +32,15 @@ export async function investigated(id: string): Promise<IncidentView> {
       .getHandle(id)
       .query(incidentQuery)
       .catch(() => undefined);
-    if (last?.stage === 'done') return last;
+    if (last && done(last)) return last;
     await delay(250);
   }
-  throw new Error(`incident ${id} not investigated in time: ${JSON.stringify(last)?.slice(0, 2000)}`);
+  throw new Error(`timed out waiting for ${what} of incident ${id}: ${JSON.stringify(last)?.slice(0, 2000)}`);
+}
+
+/** Polls an incident workflow until its report is done. */
+export function investigated(id: string): Promise<IncidentView> {
+  return incidentWhen(id, (view) => view.stage === 'done', 'the report');
 }
 
 /** What an investigation test can do while its workers run. */

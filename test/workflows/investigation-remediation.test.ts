@@ -10,11 +10,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { fetchRunInput } from '../../client/runs';
-import { incidentQuery, remediationUpdate, type IncidentView } from '../../workflows/investigation-messages';
+import { remediationUpdate } from '../../workflows/investigation-messages';
 import { conveyor } from '../helpers/cli';
-import { withInvestigations } from '../helpers/incidents';
+import { incidentWhen, withInvestigations } from '../helpers/incidents';
 import { job, pipeline, step } from '../helpers/models';
 import { runResult } from '../helpers/runs';
 import { closeTestEnvironment, testEnvironment, uniqueTaskQueue } from '../helpers/temporal';
@@ -36,22 +35,6 @@ after(async () => {
 });
 
 const unique = (name: string) => `inv-remedy-${name}-${randomUUID().slice(0, 8)}`;
-
-/** Polls the incident until `done` holds. */
-async function incidentWhen(id: string, done: (view: IncidentView) => boolean, what: string): Promise<IncidentView> {
-  const { client } = await testEnvironment();
-  const deadline = Date.now() + 240_000;
-  let last: IncidentView | undefined;
-  while (Date.now() < deadline) {
-    last = await client.workflow
-      .getHandle(id)
-      .query(incidentQuery)
-      .catch(() => undefined);
-    if (last && done(last)) return last;
-    await delay(250);
-  }
-  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)?.slice(0, 2000)}`);
-}
 
 describe('remediation policies', () => {
   it('auto: re-runs an out-of-memory run with double the memory, once, and records it', async () => {
