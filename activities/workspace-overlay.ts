@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { isDockerNotFound } from './docker-errors';
 import { systemTarAvailable } from './artifacts/system-tar';
+import { volumeLabels } from './volume-labels';
 import { overlayLowerLabel, type SourceTrees } from './source/source-trees';
 
 /** The volume label naming an overlay workspace's writable layer directory (removed with the volume). */
@@ -110,15 +111,9 @@ export async function removeOverlayWorkspace(docker: Docker, trees: SourceTrees,
 
 /** An overlay workspace's writable layer directory, read before removing the volume; undefined for other volumes. */
 export async function overlayLayerOf(docker: Docker, name: string): Promise<string | undefined> {
-  try {
-    const info = (await docker.getVolume(name).inspect()) as { Labels?: Record<string, string> | null };
-    const layer = info.Labels?.[overlayLayerLabel];
-    // Only a directory named after this very volume is ever removed, whatever a label says.
-    return layer && layer.endsWith(`/jobs/${name}`) ? layer : undefined;
-  } catch (error) {
-    if (isDockerNotFound(error)) return undefined;
-    throw error;
-  }
+  const layer = (await volumeLabels(docker, name))?.[overlayLayerLabel];
+  // Only a directory named after this very volume is ever removed, whatever a label says.
+  return layer && layer.endsWith(`/jobs/${name}`) ? layer : undefined;
 }
 
 /** Removes an overlay workspace's writable layer once its volume is gone (the engine unmounted it). */

@@ -10,7 +10,7 @@ import type Docker from 'dockerode';
 import { inspectArchive } from '../artifacts/archive-read';
 import { extractWithSystemTar } from '../artifacts/system-tar';
 import { fetchVerified } from '../artifacts/transfer';
-import { isDockerNotFound } from '../docker-errors';
+import { volumeLabels } from '../volume-labels';
 import { labels, ownerLabels, workspaceVolumeName } from '../names';
 import { parseDigest, type ArtifactStore } from '../store/store';
 import { createOverlayWorkspace, removeOverlayWorkspace } from '../workspace-overlay';
@@ -107,13 +107,8 @@ export async function checkoutIntoOverlay(
 
 /** The tree key of an existing overlay workspace, undefined when there is none, null when it is another volume. */
 async function existingTreeKey(docker: Docker, name: string): Promise<string | undefined | null> {
-  try {
-    const info = (await docker.getVolume(name).inspect()) as { Labels?: Record<string, string> | null };
-    return info.Labels?.[overlayLowerLabel] ?? null;
-  } catch (error) {
-    if (isDockerNotFound(error)) return undefined;
-    throw error;
-  }
+  const labels = await volumeLabels(docker, name);
+  return labels && (labels[overlayLowerLabel] ?? null);
 }
 
 /**

@@ -19,7 +19,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { chmod, lchown, lstat, mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { isDockerNotFound } from '../docker-errors';
+import { volumeLabels } from '../volume-labels';
 
 /** The volume label naming the source tree a workspace overlays. */
 export const overlayLowerLabel = 'conveyor.overlay-lower';
@@ -221,13 +221,8 @@ async function isDirectory(path: string): Promise<boolean> {
 }
 
 async function volumeExists(docker: Docker, name: string): Promise<boolean> {
-  try {
-    await docker.getVolume(name).inspect();
-    return true;
-  } catch (error) {
-    // When the engine cannot say, the layer is kept.
-    return !isDockerNotFound(error);
-  }
+  // When the engine cannot say, the layer is kept.
+  return (await volumeLabels(docker, name).catch(() => ({}))) !== undefined;
 }
 
 async function usedKeys(docker: Docker): Promise<Set<string>> {
